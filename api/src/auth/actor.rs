@@ -1,0 +1,199 @@
+//! The Actor: who is asking, built from the bearer token on every request,
+//! and the scope every store function filters by.
+use chrono::{DateTime, Duration, Utc};
+use entity::{staff, store};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use sea_orm::{
+    sea_query::{Query, SelectStatement},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::rules::Role;
+use crate::error::{ApiError, ApiResult};
+
+/// The signed-in staff member, as every domain sees them.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// Staff id.
+    pub staff_id: Uuid,
+    /// Role.
+    pub role: Role,
+    /// The OEM whose network they belong to.
+    pub oem_id: Uuid,
+    /// Their dealer group, for group managers and group stores' staff.
+    pub group_id: Option<Uuid>,
+    /// Their store, for store-level roles.
+    pub store_id: Option<Uuid>,
+    /// Their team, if any.
+    pub team_id: Option<Uuid>,
+}
+
+/// Which stores an actor reaches, and how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// One store, all of its records (consultants are narrowed further).
+    Store(Uuid),
+    /// The stores of a dealer group: aggregates, and consented records only.
+    Group(Uuid),
+    /// The OEM's whole network: aggregates, and consented records only.
+    Oem(Uuid),
+}
+
+impl Actor {
+    /// Builds the actor from their staff row.
+    pub fn from_staff(s: &staff::Model) -> ApiResult<Actor> {
+        let role = Role::parse(&s.role)
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown role {}", s.role)))?;
+        Ok(Actor {
+            staff_id: s.id,
+            role,
+            oem_id: s.oem_id,
+            group_id: s.group_id,
+            store_id: s.store_id,
+            team_id: s.team_id,
+        })
+    }
+
+    /// The stores this actor reaches.
+    pub fn reach(&self) -> Reach {
+        match (self.role, self.store_id, self.group_id) {
+            (r, Some(store), _) if r.is_store_level() => Reach::Store(store),
+            (Role::GroupManager, _, Some(group)) => Reach::Group(group),
+            _ => Reach::Oem(self.oem_id),
+        }
+    }
+
+    /// The actor's own store; FORBIDDEN for network roles, which write no
+    /// store records.
+    pub fn own_store(&self) -> ApiResult<Uuid> {
+        match self.reach() {
+            Reach::Store(s) => Ok(s),
+            _ => Err(ApiError::Forbidden),
+        }
+    }
+
+    /// Whether the actor manages the store's settings, staff and teams.
+    pub fn manages_store(&self, s: &store::Model) -> bool {
+        match self.role {
+            Role::StoreManager => self.store_id == Some(s.id),
+            Role::Admin => self.oem_id == s.oem_id,
+            _ => false,
+        }
+    }
+
+    /// Fails with FORBIDDEN unless the actor has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// The ids of every store the actor reaches, as a sub-query.
+    pub fn store_ids_query(&self) -> SelectStatement {
+        let mut q = Query::select();
+        q.column(store::Column::Id).from(store::Entity);
+        match self.reach() {
+            Reach::Store(s) => q.and_where(store::Column::Id.eq(s)),
+            Reach::Group(g) => q.and_where(store::Column::GroupId.eq(g)),
+            Reach::Oem(o) => q.and_where(store::Column::OemId.eq(o)),
+        };
+        q
+    }
+
+    /// Whether a store lies within the actor's reach.
+    pub async fn reaches_store<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        store_id: Uuid,
+    ) -> ApiResult<bool> {
+        let found = store::Entity::find_by_id(store_id)
+            .filter(store::Column::Id.in_subquery(self.store_ids_query()))
+            .one(db)
+            .await?;
+        Ok(found.is_some())
+    }
+}
+
+/// Claims of an access token.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: Uuid,
+    role: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// Signs and checks access tokens.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    /// Lifetime of an access token.
+    pub access_ttl: Duration,
+    /// Lifetime of a refresh token.
+    pub refresh_ttl: Duration,
+}
+
+impl TokenKeys {
+    /// Keys from the configured secret.
+    pub fn new(secret: &str, access_ttl: Duration, refresh_ttl: Duration) -> Self {
+        TokenKeys {
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            access_ttl,
+            refresh_ttl,
+        }
+    }
+
+    /// A signed access token for a staff member, valid from `now`.
+    pub fn access_token(
+        &self,
+        staff: &staff::Model,
+        now: DateTime<Utc>,
+    ) -> ApiResult<(String, DateTime<Utc>)> {
+        let exp = now + self.access_ttl;
+        let claims = Claims {
+            sub: staff.id,
+            role: staff.role.clone(),
+            iat: now.timestamp(),
+            exp: exp.timestamp(),
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("signing token: {e}")))?;
+        Ok((token, exp))
+    }
+
+    /// The staff id in a valid, unexpired token. Expiry is checked against
+    /// the injected clock, not the system's.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> ApiResult<Uuid> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.validate_exp = false;
+        v.required_spec_claims.clear();
+        let data = decode::<Claims>(token, &self.decoding, &v)
+            .map_err(|_| ApiError::Unauthenticated("invalid access token"))?;
+        if data.claims.exp <= now.timestamp() {
+            return Err(ApiError::Unauthenticated("access token expired"));
+        }
+        Ok(data.claims.sub)
+    }
+}
+
+/// The actor for a bearer token: the token must be valid and its staff
+/// member still active (deactivation takes effect at once).
+pub async fn actor_for_token<C: ConnectionTrait>(
+    db: &C,
+    keys: &TokenKeys,
+    token: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<Actor> {
+    let staff_id = keys.verify(token, now)?;
+    let staff = staff::Entity::find_by_id(staff_id)
+        .filter(staff::Column::Active.eq(true))
+        .one(db)
+        .await?
+        .ok_or(ApiError::Unauthenticated("account is not active"))?;
+    Actor::from_staff(&staff)
+}

@@ -1,0 +1,150 @@
+//! All settings, from flags or environment variables, in one typed struct.
+use std::{net::SocketAddr, path::PathBuf};
+
+use base64::Engine;
+use rand::RngCore;
+
+/// Where the server runs. Production refuses unsafe defaults.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    /// Local use: generated secrets, demo data on first run.
+    Development,
+    /// Real stores: secrets must be given, no demo data unless asked.
+    Production,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// The server's configuration. Every field has a flag and an env variable.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// sqlite://FILE?mode=rwc (embedded) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://dealer-crm.db?mode=rwc"
+    )]
+    pub database_url: String,
+    /// development or production.
+    #[arg(long, env = "APP_ENV", value_enum, default_value = "development")]
+    pub app_env: AppEnv,
+    /// Secret that signs access tokens (at least 32 characters). Required in production.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Where the generated development secret is kept between runs.
+    #[arg(long, env = "JWT_SECRET_FILE", default_value = ".dealer-crm-secret")]
+    pub jwt_secret_file: PathBuf,
+    /// Lifetime of an access token, in minutes.
+    #[arg(long, env = "ACCESS_TOKEN_MINUTES", default_value_t = 15)]
+    pub access_token_minutes: i64,
+    /// Lifetime of a refresh token, in days.
+    #[arg(long, env = "REFRESH_TOKEN_DAYS", default_value_t = 30)]
+    pub refresh_token_days: i64,
+    /// text or json.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Seed the demo OEM, stores, staff and customers when the database is empty
+    /// (default: yes in development, no in production).
+    #[arg(long, env = "SEED_DEMO")]
+    pub seed_demo: Option<bool>,
+    /// Customers generated per demo store.
+    #[arg(long, env = "SEED_CUSTOMERS_PER_STORE", default_value_t = 150)]
+    pub seed_customers_per_store: u32,
+    /// Largest database connection pool.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+    /// Deepest GraphQL query accepted.
+    #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 12)]
+    pub graphql_max_depth: usize,
+    /// Largest GraphQL query complexity accepted.
+    #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", default_value_t = 5000)]
+    pub graphql_max_complexity: usize,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+    /// A request taking longer than this is cut off, in seconds.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+impl Config {
+    /// A configuration with every default, for tests and tools.
+    pub fn for_database(url: &str) -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: url.to_string(),
+            app_env: AppEnv::Development,
+            jwt_secret: Some(random_secret()),
+            jwt_secret_file: PathBuf::from(".dealer-crm-secret"),
+            access_token_minutes: 15,
+            refresh_token_days: 30,
+            log_format: LogFormat::Text,
+            seed_demo: Some(false),
+            seed_customers_per_store: 150,
+            db_max_connections: 5,
+            graphql_max_depth: 12,
+            graphql_max_complexity: 5000,
+            max_body_bytes: 1_048_576,
+            request_timeout_secs: 30,
+        }
+    }
+
+    /// Whether demo data goes into an empty database.
+    pub fn should_seed_demo(&self) -> bool {
+        self.seed_demo
+            .unwrap_or(self.app_env == AppEnv::Development)
+    }
+
+    /// The token-signing secret: given, or (development only) generated once
+    /// and kept in `jwt_secret_file` so tokens survive a restart.
+    pub fn resolve_jwt_secret(&self) -> anyhow::Result<String> {
+        if let Some(s) = &self.jwt_secret {
+            if self.app_env == AppEnv::Production && s.len() < 32 {
+                anyhow::bail!("JWT_SECRET must be at least 32 characters in production");
+            }
+            return Ok(s.clone());
+        }
+        if self.app_env == AppEnv::Production {
+            anyhow::bail!("JWT_SECRET is required when APP_ENV=production");
+        }
+        if let Ok(s) = std::fs::read_to_string(&self.jwt_secret_file) {
+            let s = s.trim().to_string();
+            if s.len() >= 32 {
+                return Ok(s);
+            }
+        }
+        let s = random_secret();
+        write_private(&self.jwt_secret_file, &s)?;
+        Ok(s)
+    }
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 48];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn write_private(path: &PathBuf, content: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(content.as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! Customers, their phones and consent, vehicles with ownership and mileage,
+//! the customer log, de-duplication and merge.
+pub mod graphql;
+pub mod log;
+pub mod rules;
+pub mod store;
+pub mod vehicles;

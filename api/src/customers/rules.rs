@@ -1,0 +1,262 @@
+//! Phone numbers, VINs, text limits and the customer vocabulary. Pure.
+use phonenumber::{country, Mode};
+
+use crate::{
+    error::{ApiError, UserError, UserErrorCode},
+    labels::labeled_enum,
+};
+
+labeled_enum! {
+    /// A customer's gender, as they gave it.
+    Gender {
+        Male = "MALE" ("Male", "男"),
+        Female = "FEMALE" ("Female", "女"),
+        Unknown = "UNKNOWN" ("Not given", "未知"),
+    }
+}
+
+labeled_enum! {
+    /// Where a customer (or lead) first came from, to compare channels.
+    CustomerSource {
+        WalkIn = "WALK_IN" ("Walk-in", "到店"),
+        Phone = "PHONE" ("Phone call", "来电"),
+        Website = "WEBSITE" ("Store website", "官网"),
+        CarPortal = "CAR_PORTAL" ("Car portal", "汽车网站"),
+        SocialMedia = "SOCIAL_MEDIA" ("Social media", "社交媒体"),
+        Referral = "REFERRAL" ("Referral", "转介绍"),
+        Event = "EVENT" ("Event", "活动"),
+        Sms = "SMS" ("SMS", "短信"),
+        Email = "EMAIL" ("Email", "邮件"),
+        Service = "SERVICE" ("Service visit", "售后进店"),
+        Import = "IMPORT" ("Imported", "导入"),
+        Other = "OTHER" ("Other", "其他"),
+    }
+}
+
+labeled_enum! {
+    /// Where a customer is in their life with the store.
+    LifecycleStage {
+        Prospect = "PROSPECT" ("Prospect", "潜在客户"),
+        NewOwner = "NEW_OWNER" ("New owner", "新车主"),
+        Developing = "DEVELOPING" ("Developing", "成长期"),
+        Loyal = "LOYAL" ("Loyal", "忠诚客户"),
+        Declining = "DECLINING" ("Declining", "衰退期"),
+        Lost = "LOST" ("Lost", "流失客户"),
+    }
+}
+
+labeled_enum! {
+    /// What a customer log entry records.
+    LogKind {
+        Created = "CREATED" ("Record created", "建档"),
+        Updated = "UPDATED" ("Record changed", "资料变更"),
+        Assigned = "ASSIGNED" ("Responsibility changed", "负责人变更"),
+        Merged = "MERGED" ("Records merged", "客户合并"),
+        Contact = "CONTACT" ("Contact", "联系"),
+        Visit = "VISIT" ("Store visit", "到店"),
+        Note = "NOTE" ("Note", "备注"),
+        VehicleAdded = "VEHICLE_ADDED" ("Vehicle added", "新增车辆"),
+        VehicleTransferred = "VEHICLE_TRANSFERRED" ("Vehicle changed owner", "车辆过户"),
+        Mileage = "MILEAGE" ("Mileage recorded", "里程记录"),
+        Sale = "SALE" ("Sale", "销售"),
+        TestDrive = "TEST_DRIVE" ("Test drive", "试乘试驾"),
+        Delivery = "DELIVERY" ("Delivery", "交车"),
+        Repair = "REPAIR" ("Repair order", "维修"),
+        Revisit = "REVISIT" ("Revisit", "回访"),
+        Survey = "SURVEY" ("Survey", "满意度调查"),
+        Complaint = "COMPLAINT" ("Complaint", "投诉"),
+        Campaign = "CAMPAIGN" ("Campaign", "活动"),
+        Task = "TASK" ("Follow-up task", "跟进任务"),
+    }
+}
+
+labeled_enum! {
+    /// How a contact happened.
+    Channel {
+        Phone = "PHONE" ("Phone", "电话"),
+        Sms = "SMS" ("SMS", "短信"),
+        Email = "EMAIL" ("Email", "邮件"),
+        Wechat = "WECHAT" ("WeChat", "微信"),
+        Letter = "LETTER" ("Letter", "信函"),
+        InPerson = "IN_PERSON" ("In person", "面谈"),
+        System = "SYSTEM" ("System", "系统"),
+    }
+}
+
+labeled_enum! {
+    /// Who read an odometer.
+    MileageSource {
+        Service = "SERVICE" ("Service visit", "进店维修"),
+        Delivery = "DELIVERY" ("Delivery", "交车"),
+        Customer = "CUSTOMER" ("Customer reported", "客户告知"),
+        Other = "OTHER" ("Other", "其他"),
+    }
+}
+
+/// A mobile or landline number in E.164, read as Chinese unless it carries a
+/// country code.
+pub fn normalize_phone(raw: &str) -> Result<String, &'static str> {
+    let cleaned: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
+    if cleaned.is_empty() {
+        return Err("phone number is empty");
+    }
+    if cleaned.len() > 32 {
+        return Err("phone number is too long");
+    }
+    let parsed =
+        phonenumber::parse(Some(country::Id::CN), &cleaned).map_err(|_| "not a phone number")?;
+    if !phonenumber::is_valid(&parsed) {
+        return Err("not a valid phone number");
+    }
+    Ok(parsed.format().mode(Mode::E164).to_string())
+}
+
+/// `normalize_phone` as a userError on `field`.
+pub fn phone_field(raw: &str, field: &str) -> Result<String, ApiError> {
+    normalize_phone(raw).map_err(|m| ApiError::field(field, UserErrorCode::InvalidPhone, m))
+}
+
+const VIN_WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+
+fn vin_value(c: char) -> Option<u32> {
+    match c {
+        '0'..='9' => c.to_digit(10),
+        'A' | 'J' => Some(1),
+        'B' | 'K' | 'S' => Some(2),
+        'C' | 'L' | 'T' => Some(3),
+        'D' | 'M' | 'U' => Some(4),
+        'E' | 'N' | 'V' => Some(5),
+        'F' | 'W' => Some(6),
+        'G' | 'P' | 'X' => Some(7),
+        'H' | 'Y' => Some(8),
+        'R' | 'Z' => Some(9),
+        _ => None, // I, O, Q and anything else never appear in a VIN
+    }
+}
+
+/// The check digit (position 9) a VIN must carry, per ISO 3779 / GB 16735.
+pub fn vin_check_digit(vin: &str) -> Option<char> {
+    let chars: Vec<char> = vin.chars().collect();
+    if chars.len() != 17 {
+        return None;
+    }
+    let mut sum = 0;
+    for (c, w) in chars.iter().zip(VIN_WEIGHTS) {
+        sum += vin_value(*c)? * w;
+    }
+    Some(match sum % 11 {
+        10 => 'X',
+        d => char::from_digit(d, 10)?,
+    })
+}
+
+/// A VIN upper-cased and checked: 17 characters, no I/O/Q, valid check digit.
+pub fn normalize_vin(raw: &str) -> Result<String, &'static str> {
+    let vin: String = raw.trim().to_uppercase();
+    if vin.chars().count() != 17 {
+        return Err("a VIN has 17 characters");
+    }
+    if vin.chars().any(|c| vin_value(c).is_none()) {
+        return Err("a VIN uses digits and letters other than I, O and Q");
+    }
+    if vin_check_digit(&vin) != vin.chars().nth(8) {
+        return Err("the VIN's check digit (9th character) does not match");
+    }
+    Ok(vin)
+}
+
+/// Checks text for `field`: trimmed, required or not, at most `max` characters.
+pub fn text(value: &str, field: &str, max: usize) -> Result<String, ApiError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ApiError::field(
+            field,
+            UserErrorCode::Required,
+            format!("{field} is required"),
+        ));
+    }
+    if v.chars().count() > max {
+        return Err(ApiError::field(
+            field,
+            UserErrorCode::TooLong,
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// Like `text`, for optional fields: blank becomes `None`.
+pub fn opt_text(value: Option<&str>, field: &str, max: usize) -> Result<Option<String>, ApiError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(v, field, max).map(Some),
+    }
+}
+
+/// Runs every check and reports all failures together.
+pub fn collect<T>(results: Vec<Result<T, ApiError>>) -> Result<Vec<T>, ApiError> {
+    let mut ok = Vec::new();
+    let mut errors: Vec<UserError> = Vec::new();
+    for r in results {
+        match r {
+            Ok(v) => ok.push(v),
+            Err(ApiError::User(e)) => errors.extend(e),
+            Err(e) => return Err(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(ok)
+    } else {
+        Err(ApiError::User(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_mobiles_normalize_to_e164() {
+        assert_eq!(
+            normalize_phone("138 0013 8000").as_deref(),
+            Ok("+8613800138000")
+        );
+        assert_eq!(
+            normalize_phone("+86 138-0013-8000").as_deref(),
+            Ok("+8613800138000")
+        );
+        assert_eq!(
+            normalize_phone("010 6552 9988").as_deref(),
+            Ok("+861065529988")
+        );
+        assert!(normalize_phone("12345").is_err());
+        assert!(normalize_phone("").is_err());
+        assert!(normalize_phone("not a phone").is_err());
+    }
+
+    #[test]
+    fn vin_check_digits() {
+        // A textbook North American example and a Chinese-market VIN.
+        assert_eq!(
+            normalize_vin("1m8gdm9axkp042788").as_deref(),
+            Ok("1M8GDM9AXKP042788")
+        );
+        assert_eq!(vin_check_digit("LVSHCAMB0CE123456"), Some('1'));
+        assert!(normalize_vin("LVSHCAMB1CE123456").is_ok());
+        assert!(normalize_vin("LVSHCAMB5CE123456").is_err());
+        assert!(normalize_vin("LVSHCAMB1CE12345").is_err());
+        assert!(normalize_vin("LVSHCAMB1CE12345O").is_err());
+    }
+
+    #[test]
+    fn text_limits() {
+        assert!(text("  ", "name", 10).is_err());
+        assert!(text("王先生", "name", 3).is_ok());
+        assert!(text("王先生好", "name", 3).is_err());
+        assert_eq!(opt_text(Some(" "), "city", 5).ok(), Some(None));
+    }
+}

@@ -1,0 +1,835 @@
+//! Customers in the database, always through the actor's scope.
+use std::collections::HashMap;
+
+use async_graphql::{InputObject, ID};
+use chrono::{DateTime, Utc};
+use entity::{
+    customer, customer_log, customer_merge, customer_phone, staff, vehicle, vehicle_ownership,
+};
+use sea_orm::{
+    sea_query::{Expr, SelectStatement},
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, TransactionSession, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    log::{self, LogEvent},
+    rules::{self, Channel, CustomerSource, Gender, LifecycleStage, LogKind},
+};
+use crate::{
+    auth::{actor::Reach, Actor, Role},
+    error::{ApiError, ApiResult, UserError, UserErrorCode},
+    idempotency,
+    ids::{self, NodeKind},
+    paging::{self, Cursor, Keys, Page, PageArgs},
+};
+
+/// Longest name.
+const MAX_NAME: usize = 50;
+/// Most other phones per customer.
+const MAX_OTHER_PHONES: usize = 5;
+
+/// The customers the actor may see (merged records included, for lookups
+/// by id that follow a merge).
+pub fn visible(actor: &Actor) -> Condition {
+    match actor.reach() {
+        Reach::Store(store) => {
+            let mut c = Condition::all().add(customer::Column::StoreId.eq(store));
+            if actor.role == Role::SalesConsultant {
+                c = c.add(customer::Column::ResponsibleStaffId.eq(actor.staff_id));
+            }
+            c
+        }
+        Reach::Group(_) | Reach::Oem(_) => Condition::all()
+            .add(customer::Column::StoreId.in_subquery(actor.store_ids_query()))
+            .add(customer::Column::SharingConsent.eq(true)),
+    }
+}
+
+/// The ids of live customers the actor may see, as a sub-query for other
+/// tables (vehicles) to filter by.
+pub fn visible_ids(actor: &Actor) -> SelectStatement {
+    customer::Entity::find()
+        .select_only()
+        .column(customer::Column::Id)
+        .filter(visible(actor))
+        .filter(customer::Column::MergedIntoId.is_null())
+        .into_query()
+}
+
+/// A customer by id, following merges to the surviving record; `None` when
+/// missing or not visible (the two look the same).
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<Option<customer::Model>> {
+    let mut id = id;
+    for _ in 0..8 {
+        let found = customer::Entity::find_by_id(id)
+            .filter(visible(actor))
+            .one(db)
+            .await?;
+        match found {
+            Some(c) => match c.merged_into_id {
+                Some(next) => id = next,
+                None => return Ok(Some(c)),
+            },
+            None => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// Like `find`, but the actor must also be allowed to change the customer:
+/// only store-level staff write customer records.
+pub async fn find_writable<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    field: &str,
+) -> ApiResult<customer::Model> {
+    actor.own_store()?;
+    find(db, actor, id)
+        .await?
+        .ok_or_else(|| ApiError::field(field, UserErrorCode::NotFound, "no such customer"))
+}
+
+/// Customers by id, for DataLoader batches; invisible ones are left out.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, customer::Model>> {
+    let rows = customer::Entity::find()
+        .filter(customer::Column::Id.is_in(ids.iter().copied()))
+        .filter(visible(actor))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+}
+
+/// Other phones of many customers, for DataLoader batches.
+pub async fn phones_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<String>>> {
+    let rows = customer_phone::Entity::find()
+        .filter(customer_phone::Column::CustomerId.is_in(ids.iter().copied()))
+        .order_by_asc(customer_phone::Column::Id)
+        .all(db)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for r in rows {
+        map.entry(r.customer_id).or_default().push(r.phone);
+    }
+    Ok(map)
+}
+
+/// Filters for the customer list.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct CustomerFilter {
+    /// Part of the name, or the start of a phone number.
+    pub search: Option<String>,
+    /// Only this lifecycle stage.
+    pub lifecycle_stage: Option<LifecycleStage>,
+    /// Only customers this staff member is responsible for.
+    pub responsible_staff_id: Option<ID>,
+    /// Only customers of this store (for group and OEM staff).
+    pub store_id: Option<ID>,
+}
+
+/// A page of the customers the actor may see, newest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    filter: &CustomerFilter,
+    args: &PageArgs,
+    want_total: bool,
+) -> ApiResult<Page<customer::Model>> {
+    let mut q = customer::Entity::find()
+        .filter(visible(actor))
+        .filter(customer::Column::MergedIntoId.is_null());
+    if let Some(s) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        if s.chars().count() > 50 {
+            return Err(ApiError::BadInput(
+                "search is longer than 50 characters".into(),
+            ));
+        }
+        let mut any = Condition::any().add(customer::Column::Name.contains(s));
+        let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
+        if digits.len() >= 3 {
+            let prefix = if digits.starts_with("86") {
+                digits
+            } else {
+                format!("86{digits}")
+            };
+            any = any.add(customer::Column::Mobile.starts_with(format!("+{prefix}")));
+        }
+        q = q.filter(any);
+    }
+    if let Some(stage) = filter.lifecycle_stage {
+        q = q.filter(customer::Column::LifecycleStage.eq(stage.as_str()));
+    }
+    if let Some(id) = &filter.responsible_staff_id {
+        let staff = ids::decode(id, NodeKind::Staff)
+            .ok_or_else(|| ApiError::BadInput("responsibleStaffId is not a Staff id".into()))?;
+        q = q.filter(customer::Column::ResponsibleStaffId.eq(staff));
+    }
+    if let Some(id) = &filter.store_id {
+        let store = ids::decode(id, NodeKind::Store)
+            .ok_or_else(|| ApiError::BadInput("storeId is not a Store id".into()))?;
+        q = q.filter(customer::Column::StoreId.eq(store));
+    }
+    paging::fetch(
+        db,
+        q,
+        Keys {
+            at: None,
+            id: customer::Column::Id,
+        },
+        args,
+        |m| Cursor { at: None, id: m.id },
+        want_total,
+    )
+    .await
+}
+
+/// The customer a caller's number belongs to, for a call-centre screen pop:
+/// a match on the main mobile first, then on other phones, most recently
+/// changed first.
+pub async fn by_phone<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    raw: &str,
+) -> ApiResult<Option<customer::Model>> {
+    let Ok(phone) = rules::normalize_phone(raw) else {
+        return Err(ApiError::BadInput("not a valid phone number".into()));
+    };
+    let live = || {
+        customer::Entity::find()
+            .filter(visible(actor))
+            .filter(customer::Column::MergedIntoId.is_null())
+            .order_by_desc(customer::Column::UpdatedAt)
+    };
+    if let Some(c) = live()
+        .filter(customer::Column::Mobile.eq(phone.clone()))
+        .one(db)
+        .await?
+    {
+        return Ok(Some(c));
+    }
+    let owners = customer_phone::Entity::find()
+        .select_only()
+        .column(customer_phone::Column::CustomerId)
+        .filter(customer_phone::Column::Phone.eq(phone))
+        .into_query();
+    Ok(live()
+        .filter(customer::Column::Id.in_subquery(owners))
+        .one(db)
+        .await?)
+}
+
+/// A new customer record.
+#[derive(InputObject, Clone, Debug)]
+pub struct CreateCustomerInput {
+    /// Full name (at most 50 characters).
+    pub name: String,
+    /// Main mobile; normalized to E.164 (China unless a country code is given).
+    pub mobile: String,
+    /// Other phone numbers (at most 5).
+    #[graphql(default)]
+    pub other_phones: Vec<String>,
+    /// Gender.
+    #[graphql(default_with = "Gender::Unknown")]
+    pub gender: Gender,
+    /// City.
+    pub city: Option<String>,
+    /// Where the customer came from.
+    #[graphql(default_with = "CustomerSource::WalkIn")]
+    pub source: CustomerSource,
+    /// Lifecycle stage.
+    #[graphql(default_with = "LifecycleStage::Prospect")]
+    pub lifecycle_stage: LifecycleStage,
+    /// The customer agreed to marketing messages.
+    #[graphql(default)]
+    pub marketing_consent: bool,
+    /// The customer agreed that the dealer group and OEM may see the record.
+    #[graphql(default)]
+    pub sharing_consent: bool,
+    /// Responsible staff member; managers may name anyone active in the
+    /// store, a consultant's own customers are always theirs.
+    pub responsible_staff_id: Option<ID>,
+    /// A client-chosen key: retrying with the same key never creates twice.
+    pub idempotency_key: Option<String>,
+}
+
+/// Changes to a customer; fields left out keep their value.
+#[derive(InputObject, Clone, Debug)]
+pub struct UpdateCustomerInput {
+    /// The customer.
+    pub id: ID,
+    /// Full name.
+    pub name: Option<String>,
+    /// Main mobile.
+    pub mobile: Option<String>,
+    /// Replaces the list of other phones.
+    pub other_phones: Option<Vec<String>>,
+    /// Gender.
+    pub gender: Option<Gender>,
+    /// City (empty text clears it).
+    pub city: Option<String>,
+    /// Lifecycle stage.
+    pub lifecycle_stage: Option<LifecycleStage>,
+    /// Marketing consent.
+    pub marketing_consent: Option<bool>,
+    /// Cross-store sharing consent.
+    pub sharing_consent: Option<bool>,
+    /// New responsible staff member (managers only).
+    pub responsible_staff_id: Option<ID>,
+}
+
+async fn check_responsible<C: ConnectionTrait>(db: &C, store_id: Uuid, id: Uuid) -> ApiResult<()> {
+    let found = staff::Entity::find_by_id(id)
+        .filter(staff::Column::StoreId.eq(store_id))
+        .filter(staff::Column::Active.eq(true))
+        .one(db)
+        .await?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(ApiError::field(
+            "responsibleStaffId",
+            UserErrorCode::NotFound,
+            "no active staff member with that id in this store",
+        )),
+    }
+}
+
+fn other_phones(raw: &[String], mobile: &str) -> ApiResult<Vec<String>> {
+    if raw.len() > MAX_OTHER_PHONES {
+        return Err(ApiError::field(
+            "otherPhones",
+            UserErrorCode::TooLong,
+            "at most 5 other phones",
+        ));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for p in raw {
+        let p = rules::phone_field(p, "otherPhones")?;
+        if p != mobile && !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+async fn replace_phones<C: ConnectionTrait>(
+    db: &C,
+    c: &customer::Model,
+    phones: &[String],
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    customer_phone::Entity::delete_many()
+        .filter(customer_phone::Column::CustomerId.eq(c.id))
+        .exec(db)
+        .await?;
+    for p in phones {
+        customer_phone::Entity::insert(customer_phone::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            store_id: Set(c.store_id),
+            customer_id: Set(c.id),
+            phone: Set(p.clone()),
+            label: Set(None),
+            created_at: Set(now),
+        })
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn duplicate_of<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    mobile: &str,
+) -> ApiResult<ApiError> {
+    let existing = customer::Entity::find()
+        .filter(customer::Column::StoreId.eq(store_id))
+        .filter(customer::Column::Mobile.eq(mobile))
+        .filter(customer::Column::MergedIntoId.is_null())
+        .one(db)
+        .await?;
+    Ok(match existing {
+        Some(c) => {
+            let id = ids::encode(NodeKind::Customer, c.id);
+            UserError::duplicate(
+                "mobile",
+                format!("a customer with this mobile already exists: {}", id.0),
+                id,
+            )
+            .into()
+        }
+        None => ApiError::field(
+            "mobile",
+            UserErrorCode::Conflict,
+            "this mobile was just taken; try again",
+        ),
+    })
+}
+
+const CREATE_CUSTOMER: &str = "createCustomer";
+
+/// Creates a customer in the actor's store. A mobile already on file gives
+/// DUPLICATE naming that customer; the database's unique index decides.
+pub async fn create<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: CreateCustomerInput,
+) -> ApiResult<customer::Model> {
+    let store_id = actor.own_store()?;
+    let key = idempotency::check_key(input.idempotency_key.as_deref())?;
+    if let Some(k) = &key {
+        if let Some(id) = idempotency::earlier(db, actor, CREATE_CUSTOMER, k).await? {
+            return find(db, actor, id).await?.ok_or(ApiError::NotFound);
+        }
+    }
+    let checked = rules::collect(vec![
+        rules::text(&input.name, "name", MAX_NAME),
+        rules::phone_field(&input.mobile, "mobile"),
+        rules::opt_text(input.city.as_deref(), "city", 50).map(|c| c.unwrap_or_default()),
+    ])?;
+    let (name, mobile, city) = (checked[0].clone(), checked[1].clone(), checked[2].clone());
+    let phones = other_phones(&input.other_phones, &mobile)?;
+    let responsible = match (
+        actor.role,
+        ids::decode_opt(
+            input.responsible_staff_id.as_ref(),
+            NodeKind::Staff,
+            "responsibleStaffId",
+        )?,
+    ) {
+        (Role::SalesConsultant, Some(id)) if id != actor.staff_id => {
+            return Err(ApiError::field(
+                "responsibleStaffId",
+                UserErrorCode::NotAllowed,
+                "consultants create customers for themselves",
+            ))
+        }
+        (_, Some(id)) => Some(id),
+        (Role::SalesConsultant, None) => Some(actor.staff_id),
+        (_, None) => None,
+    };
+    if let Some(id) = responsible {
+        check_responsible(db, store_id, id).await?;
+    }
+    let model = customer::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        store_id: Set(store_id),
+        name: Set(name.clone()),
+        mobile: Set(mobile.clone()),
+        gender: Set(input.gender.as_str().into()),
+        city: Set(Some(city).filter(|c| !c.is_empty())),
+        source: Set(input.source.as_str().into()),
+        lifecycle_stage: Set(input.lifecycle_stage.as_str().into()),
+        marketing_consent: Set(input.marketing_consent),
+        sharing_consent: Set(input.sharing_consent),
+        responsible_staff_id: Set(responsible),
+        merged_into_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let txn = db.begin().await?;
+    let created = match customer::Entity::insert(model)
+        .exec_with_returning(&txn)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) if ApiError::is_unique_violation(&e) => {
+            drop(txn);
+            return Err(duplicate_of(db, store_id, &mobile).await?);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    replace_phones(&txn, &created, &phones, now).await?;
+    log::append(
+        &txn,
+        LogEvent {
+            store_id,
+            customer_id: created.id,
+            kind: LogKind::Created,
+            channel: Channel::System,
+            staff_id: Some(actor.staff_id),
+            summary: format!("Customer {name} created (source {})", input.source.as_str()),
+            outcome: None,
+            subject: None,
+            occurred_at: now,
+        },
+        now,
+    )
+    .await?;
+    if let Some(k) = &key {
+        idempotency::remember(&txn, actor, CREATE_CUSTOMER, k, created.id, now).await?;
+    }
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Changes a customer the actor may write.
+pub async fn update<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: UpdateCustomerInput,
+) -> ApiResult<customer::Model> {
+    let id = ids::decode_field(&input.id, NodeKind::Customer, "id")?;
+    let current = find_writable(db, actor, id, "id").await?;
+    let mut m: customer::ActiveModel = current.clone().into();
+    let mut changed: Vec<&str> = Vec::new();
+    if let Some(n) = &input.name {
+        m.name = Set(rules::text(n, "name", MAX_NAME)?);
+        changed.push("name");
+    }
+    let mobile = match &input.mobile {
+        Some(p) => {
+            let p = rules::phone_field(p, "mobile")?;
+            m.mobile = Set(p.clone());
+            changed.push("mobile");
+            p
+        }
+        None => current.mobile.clone(),
+    };
+    if let Some(g) = input.gender {
+        m.gender = Set(g.as_str().into());
+        changed.push("gender");
+    }
+    if let Some(c) = &input.city {
+        m.city = Set(rules::opt_text(Some(c), "city", 50)?);
+        changed.push("city");
+    }
+    if let Some(s) = input.lifecycle_stage {
+        m.lifecycle_stage = Set(s.as_str().into());
+        changed.push("lifecycle stage");
+    }
+    if let Some(v) = input.marketing_consent {
+        m.marketing_consent = Set(v);
+        changed.push("marketing consent");
+    }
+    if let Some(v) = input.sharing_consent {
+        m.sharing_consent = Set(v);
+        changed.push("sharing consent");
+    }
+    let mut reassigned = None;
+    if let Some(staff_id) = ids::decode_opt(
+        input.responsible_staff_id.as_ref(),
+        NodeKind::Staff,
+        "responsibleStaffId",
+    )? {
+        if !matches!(actor.role, Role::StoreManager) {
+            return Err(ApiError::field(
+                "responsibleStaffId",
+                UserErrorCode::NotAllowed,
+                "only the store manager reassigns customers",
+            ));
+        }
+        check_responsible(db, current.store_id, staff_id).await?;
+        m.responsible_staff_id = Set(Some(staff_id));
+        reassigned = Some(staff_id);
+    }
+    let phones = match &input.other_phones {
+        Some(p) => Some(other_phones(p, &mobile)?),
+        None => None,
+    };
+    m.updated_at = Set(now);
+    let txn = db.begin().await?;
+    let updated = match m.update(&txn).await {
+        Ok(c) => c,
+        Err(e) if ApiError::is_unique_violation(&e) => {
+            drop(txn);
+            return Err(duplicate_of(db, current.store_id, &mobile).await?);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(p) = &phones {
+        replace_phones(&txn, &updated, p, now).await?;
+        changed.push("other phones");
+    }
+    let event = |kind, summary| LogEvent {
+        store_id: updated.store_id,
+        customer_id: updated.id,
+        kind,
+        channel: Channel::System,
+        staff_id: Some(actor.staff_id),
+        summary,
+        outcome: None,
+        subject: None,
+        occurred_at: now,
+    };
+    if !changed.is_empty() {
+        log::append(
+            &txn,
+            event(LogKind::Updated, format!("Changed {}", changed.join(", "))),
+            now,
+        )
+        .await?;
+    }
+    if let Some(to) = reassigned {
+        log::append(
+            &txn,
+            event(LogKind::Assigned, "Responsible staff member changed".into()),
+            now,
+        )
+        .await?;
+        tracing::info!(customer = %updated.id, to = %to, "customer reassigned");
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Two records of one person, to merge.
+#[derive(InputObject, Clone, Debug)]
+pub struct MergeCustomersInput {
+    /// The record that stays.
+    pub survivor_id: ID,
+    /// The record folded into it.
+    pub merged_id: ID,
+}
+
+/// Merges `merged` into `survivor`: vehicles, ownership history, phones and
+/// the whole log move; the merged record points at the survivor so that old
+/// links follow; the merge itself is recorded with a snapshot.
+pub async fn merge<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: MergeCustomersInput,
+) -> ApiResult<customer::Model> {
+    actor.require(&[Role::StoreManager, Role::CareAgent])?;
+    let survivor_id = ids::decode_field(&input.survivor_id, NodeKind::Customer, "survivorId")?;
+    let merged_id = ids::decode_field(&input.merged_id, NodeKind::Customer, "mergedId")?;
+    let survivor = find_writable(db, actor, survivor_id, "survivorId").await?;
+    let merged = find_writable(db, actor, merged_id, "mergedId").await?;
+    if survivor.id == merged.id {
+        return Err(ApiError::field(
+            "mergedId",
+            UserErrorCode::Invalid,
+            "a customer cannot be merged into itself",
+        ));
+    }
+    let txn = db.begin().await?;
+    vehicle::Entity::update_many()
+        .col_expr(vehicle::Column::OwnerId, Expr::value(survivor.id))
+        .filter(vehicle::Column::OwnerId.eq(merged.id))
+        .exec(&txn)
+        .await?;
+    vehicle_ownership::Entity::update_many()
+        .col_expr(
+            vehicle_ownership::Column::CustomerId,
+            Expr::value(survivor.id),
+        )
+        .filter(vehicle_ownership::Column::CustomerId.eq(merged.id))
+        .exec(&txn)
+        .await?;
+    let moved_log = customer_log::Entity::update_many()
+        .col_expr(customer_log::Column::CustomerId, Expr::value(survivor.id))
+        .filter(customer_log::Column::CustomerId.eq(merged.id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let mut phones: Vec<String> = phones_of(&txn, &[survivor.id, merged.id])
+        .await?
+        .into_values()
+        .flatten()
+        .chain(std::iter::once(merged.mobile.clone()))
+        .filter(|p| *p != survivor.mobile)
+        .collect();
+    phones.sort();
+    phones.dedup();
+    customer_phone::Entity::delete_many()
+        .filter(customer_phone::Column::CustomerId.eq(merged.id))
+        .exec(&txn)
+        .await?;
+    replace_phones(&txn, &survivor, &phones, now).await?;
+    let mut s: customer::ActiveModel = survivor.clone().into();
+    if survivor.city.is_none() {
+        s.city = Set(merged.city.clone());
+    }
+    if survivor.responsible_staff_id.is_none() {
+        s.responsible_staff_id = Set(merged.responsible_staff_id);
+    }
+    // Consent is never widened by a merge: both records must have it.
+    s.marketing_consent = Set(survivor.marketing_consent && merged.marketing_consent);
+    s.sharing_consent = Set(survivor.sharing_consent && merged.sharing_consent);
+    s.updated_at = Set(now);
+    let survivor_after = s.update(&txn).await?;
+    let mut g: customer::ActiveModel = merged.clone().into();
+    g.merged_into_id = Set(Some(survivor.id));
+    g.updated_at = Set(now);
+    g.update(&txn).await?;
+    let snapshot = serde_json::json!({
+        "name": merged.name, "mobile": merged.mobile, "gender": merged.gender,
+        "city": merged.city, "source": merged.source, "lifecycleStage": merged.lifecycle_stage,
+        "marketingConsent": merged.marketing_consent, "sharingConsent": merged.sharing_consent,
+        "responsibleStaffId": merged.responsible_staff_id, "createdAt": merged.created_at,
+        "logEntriesMoved": moved_log,
+    });
+    customer_merge::Entity::insert(customer_merge::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        store_id: Set(survivor.store_id),
+        survivor_id: Set(survivor.id),
+        merged_id: Set(merged.id),
+        merged_by: Set(actor.staff_id),
+        snapshot: Set(snapshot),
+        created_at: Set(now),
+    })
+    .exec(&txn)
+    .await?;
+    log::append(
+        &txn,
+        LogEvent {
+            store_id: survivor.store_id,
+            customer_id: survivor.id,
+            kind: LogKind::Merged,
+            channel: Channel::System,
+            staff_id: Some(actor.staff_id),
+            summary: format!(
+                "Merged duplicate record {} ({})",
+                merged.name, merged.mobile
+            ),
+            outcome: None,
+            subject: Some(("Customer", merged.id)),
+            occurred_at: now,
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(survivor_after)
+}
+
+/// A contact or note recorded by hand.
+#[derive(InputObject, Clone, Debug)]
+pub struct RecordContactInput {
+    /// The customer.
+    pub customer_id: ID,
+    /// CONTACT, VISIT or NOTE.
+    #[graphql(default_with = "LogKind::Contact")]
+    pub kind: LogKind,
+    /// How it happened.
+    #[graphql(default_with = "Channel::Phone")]
+    pub channel: Channel,
+    /// What was said or done (at most 2000 characters).
+    pub summary: String,
+    /// The result (at most 500 characters).
+    pub outcome: Option<String>,
+    /// When it happened; default now. Never in the future.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// Adds a hand-written entry to a customer's log.
+pub async fn record_contact<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: RecordContactInput,
+) -> ApiResult<customer_log::Model> {
+    let id = ids::decode_field(&input.customer_id, NodeKind::Customer, "customerId")?;
+    if !matches!(
+        input.kind,
+        LogKind::Contact | LogKind::Visit | LogKind::Note
+    ) {
+        return Err(ApiError::field(
+            "kind",
+            UserErrorCode::Invalid,
+            "record CONTACT, VISIT or NOTE; other kinds are written by their own workflows",
+        ));
+    }
+    let c = find_writable(db, actor, id, "customerId").await?;
+    let summary = rules::text(&input.summary, "summary", 2000)?;
+    let outcome = rules::opt_text(input.outcome.as_deref(), "outcome", 500)?;
+    let at = input.occurred_at.unwrap_or(now);
+    if at > now + chrono::Duration::minutes(5) {
+        return Err(ApiError::field(
+            "occurredAt",
+            UserErrorCode::OutOfRange,
+            "occurredAt is in the future",
+        ));
+    }
+    log::append(
+        db,
+        LogEvent {
+            store_id: c.store_id,
+            customer_id: c.id,
+            kind: input.kind,
+            channel: input.channel,
+            staff_id: Some(actor.staff_id),
+            summary,
+            outcome,
+            subject: None,
+            occurred_at: at,
+        },
+        now,
+    )
+    .await
+}
+
+/// Hands every customer of one staff member to another (deactivation).
+/// Returns how many moved; each gets a log entry.
+pub async fn reassign_all<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    from: Uuid,
+    to: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<u64> {
+    let ids: Vec<(Uuid, Uuid)> = customer::Entity::find()
+        .select_only()
+        .column(customer::Column::Id)
+        .column(customer::Column::StoreId)
+        .filter(customer::Column::ResponsibleStaffId.eq(from))
+        .into_tuple()
+        .all(db)
+        .await?;
+    customer::Entity::update_many()
+        .col_expr(customer::Column::ResponsibleStaffId, Expr::value(to))
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+        .filter(customer::Column::ResponsibleStaffId.eq(from))
+        .exec(db)
+        .await?;
+    for (customer_id, store_id) in &ids {
+        log::append(
+            db,
+            LogEvent {
+                store_id: *store_id,
+                customer_id: *customer_id,
+                kind: LogKind::Assigned,
+                channel: Channel::System,
+                staff_id: Some(actor.staff_id),
+                summary: "Responsible staff member left; customer handed over".into(),
+                outcome: None,
+                subject: Some(("Staff", to)),
+                occurred_at: now,
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(ids.len() as u64)
+}
+
+/// How many live customers a staff member is responsible for.
+pub async fn count_responsible<C: ConnectionTrait>(db: &C, staff_id: Uuid) -> ApiResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(customer::Entity::find()
+        .filter(customer::Column::ResponsibleStaffId.eq(staff_id))
+        .count(db)
+        .await?)
+}

@@ -1,0 +1,564 @@
+//! Vehicles, their ownership history and mileage readings. A vehicle is
+//! visible to whoever may see its current owner.
+use std::collections::HashMap;
+
+use async_graphql::{InputObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{mileage_reading, vehicle, vehicle_ownership};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, TransactionSession, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    log::{self, LogEvent},
+    rules::{self, Channel, LogKind, MileageSource},
+    store as customers,
+};
+use crate::{
+    auth::Actor,
+    error::{ApiError, ApiResult, UserError, UserErrorCode},
+    idempotency,
+    ids::{self, NodeKind},
+};
+
+/// Highest odometer reading accepted, in km.
+const MAX_KM: i32 = 2_000_000;
+
+fn visible(actor: &Actor) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(vehicle::Column::OwnerId.in_subquery(customers::visible_ids(actor)))
+}
+
+/// A vehicle by id; `None` when missing or not visible.
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<Option<vehicle::Model>> {
+    Ok(vehicle::Entity::find_by_id(id)
+        .filter(visible(actor))
+        .one(db)
+        .await?)
+}
+
+/// Vehicles by id, for DataLoader batches.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, vehicle::Model>> {
+    let rows = vehicle::Entity::find()
+        .filter(vehicle::Column::Id.is_in(ids.iter().copied()))
+        .filter(visible(actor))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|v| (v.id, v)).collect())
+}
+
+/// A vehicle by VIN among those the actor may see.
+pub async fn by_vin<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    raw: &str,
+) -> ApiResult<Option<vehicle::Model>> {
+    let vin = rules::normalize_vin(raw).map_err(|m| ApiError::BadInput(m.into()))?;
+    Ok(vehicle::Entity::find()
+        .filter(vehicle::Column::Vin.eq(vin))
+        .filter(visible(actor))
+        .order_by_desc(vehicle::Column::UpdatedAt)
+        .one(db)
+        .await?)
+}
+
+/// The vehicles of many owners (already visible), for DataLoader batches.
+pub async fn of_owners<C: ConnectionTrait>(
+    db: &C,
+    owners: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<vehicle::Model>>> {
+    let rows = vehicle::Entity::find()
+        .filter(vehicle::Column::OwnerId.is_in(owners.iter().copied()))
+        .order_by_asc(vehicle::Column::Id)
+        .all(db)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<vehicle::Model>> = HashMap::new();
+    for v in rows {
+        map.entry(v.owner_id).or_default().push(v);
+    }
+    Ok(map)
+}
+
+/// Ownership periods of many vehicles, oldest first.
+pub async fn ownership_of<C: ConnectionTrait>(
+    db: &C,
+    vehicles: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<vehicle_ownership::Model>>> {
+    let rows = vehicle_ownership::Entity::find()
+        .filter(vehicle_ownership::Column::VehicleId.is_in(vehicles.iter().copied()))
+        .order_by_asc(vehicle_ownership::Column::StartedOn)
+        .order_by_asc(vehicle_ownership::Column::Id)
+        .all(db)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<vehicle_ownership::Model>> = HashMap::new();
+    for o in rows {
+        map.entry(o.vehicle_id).or_default().push(o);
+    }
+    Ok(map)
+}
+
+/// Mileage readings of many vehicles, newest first.
+pub async fn mileage_of<C: ConnectionTrait>(
+    db: &C,
+    vehicles: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<mileage_reading::Model>>> {
+    let rows = mileage_reading::Entity::find()
+        .filter(mileage_reading::Column::VehicleId.is_in(vehicles.iter().copied()))
+        .order_by_desc(mileage_reading::Column::ReadOn)
+        .order_by_desc(mileage_reading::Column::Id)
+        .all(db)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<mileage_reading::Model>> = HashMap::new();
+    for r in rows {
+        map.entry(r.vehicle_id).or_default().push(r);
+    }
+    Ok(map)
+}
+
+/// A vehicle to add to a customer.
+#[derive(InputObject, Clone, Debug)]
+pub struct CreateVehicleInput {
+    /// The owner.
+    pub owner_id: ID,
+    /// 17-character VIN with a valid check digit.
+    pub vin: String,
+    /// Brand, e.g. 长安福特.
+    pub brand: String,
+    /// Model, e.g. 蒙迪欧.
+    pub model: String,
+    /// Trim level.
+    pub trim: Option<String>,
+    /// Colour.
+    pub colour: Option<String>,
+    /// Licence plate.
+    pub plate: Option<String>,
+    /// Date of purchase.
+    pub purchase_date: Option<NaiveDate>,
+    /// Date of delivery (starts warranty and service life).
+    pub delivery_date: Option<NaiveDate>,
+    /// Odometer at the time of adding, in km.
+    pub mileage_km: Option<i32>,
+    /// A client-chosen key: retrying with the same key never creates twice.
+    pub idempotency_key: Option<String>,
+}
+
+/// Changes to a vehicle; fields left out keep their value.
+#[derive(InputObject, Clone, Debug)]
+pub struct UpdateVehicleInput {
+    /// The vehicle.
+    pub id: ID,
+    /// Brand.
+    pub brand: Option<String>,
+    /// Model.
+    pub model: Option<String>,
+    /// Trim (empty clears).
+    pub trim: Option<String>,
+    /// Colour (empty clears).
+    pub colour: Option<String>,
+    /// Plate (empty clears).
+    pub plate: Option<String>,
+    /// Purchase date.
+    pub purchase_date: Option<NaiveDate>,
+    /// Delivery date.
+    pub delivery_date: Option<NaiveDate>,
+}
+
+const CREATE_VEHICLE: &str = "createVehicle";
+
+fn not_future(d: Option<NaiveDate>, today: NaiveDate, field: &str) -> ApiResult<()> {
+    match d {
+        Some(d) if d > today => Err(ApiError::field(
+            field,
+            UserErrorCode::OutOfRange,
+            format!("{field} is in the future"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_km(km: i32) -> ApiResult<()> {
+    if (0..=MAX_KM).contains(&km) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "km",
+            UserErrorCode::OutOfRange,
+            "mileage must be between 0 and 2,000,000 km",
+        ))
+    }
+}
+
+/// Adds a vehicle to a customer the actor may write. A VIN already on file
+/// in the store gives DUPLICATE naming that vehicle.
+pub async fn create<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: CreateVehicleInput,
+) -> ApiResult<vehicle::Model> {
+    let key = idempotency::check_key(input.idempotency_key.as_deref())?;
+    if let Some(k) = &key {
+        if let Some(id) = idempotency::earlier(db, actor, CREATE_VEHICLE, k).await? {
+            return find(db, actor, id).await?.ok_or(ApiError::NotFound);
+        }
+    }
+    let owner_id = ids::decode_field(&input.owner_id, NodeKind::Customer, "ownerId")?;
+    let owner = customers::find_writable(db, actor, owner_id, "ownerId").await?;
+    let vin = rules::normalize_vin(&input.vin)
+        .map_err(|m| ApiError::field("vin", UserErrorCode::InvalidVin, m));
+    let texts = rules::collect(vec![
+        vin,
+        rules::text(&input.brand, "brand", 50),
+        rules::text(&input.model, "model", 50),
+    ])?;
+    let today = now.date_naive();
+    not_future(input.purchase_date, today, "purchaseDate")?;
+    not_future(input.delivery_date, today, "deliveryDate")?;
+    if let Some(km) = input.mileage_km {
+        check_km(km).map_err(|_| {
+            ApiError::field(
+                "mileageKm",
+                UserErrorCode::OutOfRange,
+                "mileage must be between 0 and 2,000,000 km",
+            )
+        })?;
+    }
+    let model = vehicle::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        store_id: Set(owner.store_id),
+        vin: Set(texts[0].clone()),
+        brand: Set(texts[1].clone()),
+        model: Set(texts[2].clone()),
+        trim: Set(rules::opt_text(input.trim.as_deref(), "trim", 50)?),
+        colour: Set(rules::opt_text(input.colour.as_deref(), "colour", 30)?),
+        plate: Set(rules::opt_text(input.plate.as_deref(), "plate", 20)?.map(|p| p.to_uppercase())),
+        purchase_date: Set(input.purchase_date),
+        delivery_date: Set(input.delivery_date),
+        owner_id: Set(owner.id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let txn = db.begin().await?;
+    let v = match vehicle::Entity::insert(model)
+        .exec_with_returning(&txn)
+        .await
+    {
+        Ok(v) => v,
+        Err(e) if ApiError::is_unique_violation(&e) => {
+            drop(txn);
+            return Err(duplicate_vin(db, owner.store_id, &texts[0]).await?);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let since = input.delivery_date.or(input.purchase_date).unwrap_or(today);
+    open_ownership(&txn, &v, owner.id, since, now).await?;
+    if let Some(km) = input.mileage_km {
+        insert_reading(&txn, actor, &v, km, today, MileageSource::Other, now).await?;
+    }
+    log::append(
+        &txn,
+        LogEvent {
+            store_id: v.store_id,
+            customer_id: owner.id,
+            kind: LogKind::VehicleAdded,
+            channel: Channel::System,
+            staff_id: Some(actor.staff_id),
+            summary: format!("{} {} ({}) added", v.brand, v.model, v.vin),
+            outcome: None,
+            subject: Some(("Vehicle", v.id)),
+            occurred_at: now,
+        },
+        now,
+    )
+    .await?;
+    if let Some(k) = &key {
+        idempotency::remember(&txn, actor, CREATE_VEHICLE, k, v.id, now).await?;
+    }
+    txn.commit().await?;
+    Ok(v)
+}
+
+async fn duplicate_vin<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    vin: &str,
+) -> ApiResult<ApiError> {
+    let existing = vehicle::Entity::find()
+        .filter(vehicle::Column::StoreId.eq(store_id))
+        .filter(vehicle::Column::Vin.eq(vin))
+        .one(db)
+        .await?;
+    Ok(match existing {
+        Some(v) => {
+            let id = ids::encode(NodeKind::Vehicle, v.id);
+            UserError::duplicate(
+                "vin",
+                format!("a vehicle with this VIN already exists: {}", id.0),
+                id,
+            )
+            .into()
+        }
+        None => ApiError::field(
+            "vin",
+            UserErrorCode::Conflict,
+            "this VIN was just taken; try again",
+        ),
+    })
+}
+
+async fn open_ownership<C: ConnectionTrait>(
+    db: &C,
+    v: &vehicle::Model,
+    owner: Uuid,
+    since: NaiveDate,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    vehicle_ownership::Entity::insert(vehicle_ownership::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        store_id: Set(v.store_id),
+        vehicle_id: Set(v.id),
+        customer_id: Set(owner),
+        started_on: Set(since),
+        ended_on: Set(None),
+        created_at: Set(now),
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+async fn insert_reading<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    v: &vehicle::Model,
+    km: i32,
+    on: NaiveDate,
+    source: MileageSource,
+    now: DateTime<Utc>,
+) -> ApiResult<mileage_reading::Model> {
+    Ok(
+        mileage_reading::Entity::insert(mileage_reading::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            store_id: Set(v.store_id),
+            vehicle_id: Set(v.id),
+            km: Set(km),
+            read_on: Set(on),
+            source: Set(source.as_str().into()),
+            recorded_by: Set(Some(actor.staff_id)),
+            created_at: Set(now),
+        })
+        .exec_with_returning(db)
+        .await?,
+    )
+}
+
+async fn find_writable<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: &ID,
+    field: &str,
+) -> ApiResult<vehicle::Model> {
+    actor.own_store()?;
+    let id = ids::decode_field(id, NodeKind::Vehicle, field)?;
+    find(db, actor, id)
+        .await?
+        .ok_or_else(|| ApiError::field(field, UserErrorCode::NotFound, "no such vehicle"))
+}
+
+/// Changes a vehicle the actor may write.
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: UpdateVehicleInput,
+) -> ApiResult<vehicle::Model> {
+    let v = find_writable(db, actor, &input.id, "id").await?;
+    let today = now.date_naive();
+    not_future(input.purchase_date, today, "purchaseDate")?;
+    not_future(input.delivery_date, today, "deliveryDate")?;
+    let mut m: vehicle::ActiveModel = v.into();
+    if let Some(b) = &input.brand {
+        m.brand = Set(rules::text(b, "brand", 50)?);
+    }
+    if let Some(x) = &input.model {
+        m.model = Set(rules::text(x, "model", 50)?);
+    }
+    if let Some(x) = &input.trim {
+        m.trim = Set(rules::opt_text(Some(x), "trim", 50)?);
+    }
+    if let Some(x) = &input.colour {
+        m.colour = Set(rules::opt_text(Some(x), "colour", 30)?);
+    }
+    if let Some(x) = &input.plate {
+        m.plate = Set(rules::opt_text(Some(x), "plate", 20)?.map(|p| p.to_uppercase()));
+    }
+    if input.purchase_date.is_some() {
+        m.purchase_date = Set(input.purchase_date);
+    }
+    if input.delivery_date.is_some() {
+        m.delivery_date = Set(input.delivery_date);
+    }
+    m.updated_at = Set(now);
+    Ok(m.update(db).await?)
+}
+
+/// An odometer reading.
+#[derive(InputObject, Clone, Debug)]
+pub struct RecordMileageInput {
+    /// The vehicle.
+    pub vehicle_id: ID,
+    /// Odometer, in km.
+    pub km: i32,
+    /// Day of the reading; default today. Never in the future.
+    pub read_on: Option<NaiveDate>,
+    /// Who read it.
+    #[graphql(default_with = "MileageSource::Customer")]
+    pub source: MileageSource,
+}
+
+/// Records a reading; odometers do not run backwards, so a reading lower
+/// than an earlier one (or higher than a later one) is refused.
+pub async fn record_mileage<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: RecordMileageInput,
+) -> ApiResult<mileage_reading::Model> {
+    let v = find_writable(db, actor, &input.vehicle_id, "vehicleId").await?;
+    check_km(input.km)?;
+    let today = now.date_naive();
+    let on = input.read_on.unwrap_or(today);
+    not_future(Some(on), today, "readOn")?;
+    let readings = mileage_of(db, &[v.id])
+        .await?
+        .remove(&v.id)
+        .unwrap_or_default();
+    let earlier_higher = readings.iter().any(|r| r.read_on <= on && r.km > input.km);
+    let later_lower = readings.iter().any(|r| r.read_on >= on && r.km < input.km);
+    if earlier_higher || later_lower {
+        return Err(ApiError::field(
+            "km",
+            UserErrorCode::OutOfRange,
+            "odometer readings cannot go backwards in time",
+        ));
+    }
+    let txn = db.begin().await?;
+    let r = insert_reading(&txn, actor, &v, input.km, on, input.source, now).await?;
+    log::append(
+        &txn,
+        LogEvent {
+            store_id: v.store_id,
+            customer_id: v.owner_id,
+            kind: LogKind::Mileage,
+            channel: Channel::System,
+            staff_id: Some(actor.staff_id),
+            summary: format!("{} km on {} ({})", input.km, on, v.vin),
+            outcome: None,
+            subject: Some(("Vehicle", v.id)),
+            occurred_at: now,
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(r)
+}
+
+/// A change of owner.
+#[derive(InputObject, Clone, Debug)]
+pub struct TransferVehicleInput {
+    /// The vehicle.
+    pub vehicle_id: ID,
+    /// The new owner, a customer of the same store.
+    pub new_owner_id: ID,
+    /// Day of the change; default today.
+    pub on: Option<NaiveDate>,
+}
+
+/// Moves a vehicle to a new owner, closing the current ownership period.
+pub async fn transfer<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: TransferVehicleInput,
+) -> ApiResult<vehicle::Model> {
+    let v = find_writable(db, actor, &input.vehicle_id, "vehicleId").await?;
+    let new_owner_id = ids::decode_field(&input.new_owner_id, NodeKind::Customer, "newOwnerId")?;
+    let new_owner = customers::find_writable(db, actor, new_owner_id, "newOwnerId").await?;
+    if new_owner.store_id != v.store_id {
+        return Err(ApiError::field(
+            "newOwnerId",
+            UserErrorCode::NotFound,
+            "no such customer",
+        ));
+    }
+    if new_owner.id == v.owner_id {
+        return Err(ApiError::field(
+            "newOwnerId",
+            UserErrorCode::Invalid,
+            "the vehicle already belongs to this customer",
+        ));
+    }
+    let today = now.date_naive();
+    let on = input.on.unwrap_or(today);
+    not_future(Some(on), today, "on")?;
+    let history = ownership_of(db, &[v.id])
+        .await?
+        .remove(&v.id)
+        .unwrap_or_default();
+    if history.iter().any(|o| o.started_on > on) {
+        return Err(ApiError::field(
+            "on",
+            UserErrorCode::OutOfRange,
+            "the current owner's period started after that day",
+        ));
+    }
+    let old_owner = v.owner_id;
+    let txn = db.begin().await?;
+    for o in history.into_iter().filter(|o| o.ended_on.is_none()) {
+        let mut m: vehicle_ownership::ActiveModel = o.into();
+        m.ended_on = Set(Some(on));
+        m.update(&txn).await?;
+    }
+    let mut m: vehicle::ActiveModel = v.clone().into();
+    m.owner_id = Set(new_owner.id);
+    m.updated_at = Set(now);
+    let v = m.update(&txn).await?;
+    open_ownership(&txn, &v, new_owner.id, on, now).await?;
+    for (customer_id, summary) in [
+        (
+            old_owner,
+            format!("{} ({}) passed to {}", v.model, v.vin, new_owner.name),
+        ),
+        (new_owner.id, format!("{} ({}) taken over", v.model, v.vin)),
+    ] {
+        log::append(
+            &txn,
+            LogEvent {
+                store_id: v.store_id,
+                customer_id,
+                kind: LogKind::VehicleTransferred,
+                channel: Channel::System,
+                staff_id: Some(actor.staff_id),
+                summary,
+                outcome: None,
+                subject: Some(("Vehicle", v.id)),
+                occurred_at: now,
+            },
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(v)
+}

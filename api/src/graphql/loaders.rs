@@ -1,0 +1,80 @@
+//! DataLoader batches, so nested lists cost one query per level, not one
+//! per row. One loader per request: it holds the actor, so every batch is
+//! scoped like a direct read.
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use entity::{customer, mileage_reading, staff, store, vehicle, vehicle_ownership};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::{
+    auth::Actor,
+    customers::{store as customers, vehicles},
+    error::ApiError,
+    org::store as org,
+};
+
+/// The request's loader.
+pub struct AppLoader {
+    /// Database pool.
+    pub db: DatabaseConnection,
+    /// Who is asking.
+    pub actor: Actor,
+}
+
+/// A customer by id.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct CustomerKey(pub Uuid);
+/// A staff member by id.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct StaffKey(pub Uuid);
+/// A store by id.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct StoreKey(pub Uuid);
+/// The vehicles of a customer.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct VehiclesOf(pub Uuid);
+/// The other phones of a customer.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct PhonesOf(pub Uuid);
+/// The ownership history of a vehicle.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct OwnershipOf(pub Uuid);
+/// The mileage readings of a vehicle.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct MileageOf(pub Uuid);
+
+type LoadResult<K, V> = Result<HashMap<K, V>, async_graphql::Error>;
+
+fn ids<K: Copy>(keys: &[K], f: impl Fn(K) -> Uuid) -> Vec<Uuid> {
+    keys.iter().map(|k| f(*k)).collect()
+}
+
+fn rekey<K: std::hash::Hash + Eq, V>(m: HashMap<Uuid, V>, k: impl Fn(Uuid) -> K) -> HashMap<K, V> {
+    m.into_iter().map(|(id, v)| (k(id), v)).collect()
+}
+
+macro_rules! loader {
+    ($key:ident => $value:ty, |$self:ident, $ids:ident| $body:expr) => {
+        impl Loader<$key> for AppLoader {
+            type Value = $value;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[$key]) -> LoadResult<$key, $value> {
+                let $self = self;
+                let $ids = ids(keys, |k| k.0);
+                let found: Result<HashMap<Uuid, $value>, ApiError> = $body.await;
+                Ok(rekey(found?, $key))
+            }
+        }
+    };
+}
+
+loader!(CustomerKey => customer::Model, |s, ids| customers::by_ids(&s.db, &s.actor, &ids));
+loader!(StaffKey => staff::Model, |s, ids| org::staff_by_ids(&s.db, &s.actor, &ids));
+loader!(StoreKey => store::Model, |s, ids| org::stores_by_ids(&s.db, &s.actor, &ids));
+loader!(VehiclesOf => Vec<vehicle::Model>, |s, ids| vehicles::of_owners(&s.db, &ids));
+loader!(PhonesOf => Vec<String>, |s, ids| customers::phones_of(&s.db, &ids));
+loader!(OwnershipOf => Vec<vehicle_ownership::Model>, |s, ids| vehicles::ownership_of(&s.db, &ids));
+loader!(MileageOf => Vec<mileage_reading::Model>, |s, ids| vehicles::mileage_of(&s.db, &ids));

@@ -1,0 +1,184 @@
+//! axum wiring: routes, middleware, health, metrics and the GraphQL
+//! endpoint.
+use std::{
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+use async_graphql::{dataloader::DataLoader, http::GraphiQLSource};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::{
+    extract::State,
+    http::{header, HeaderMap, Request, StatusCode},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tower::ServiceBuilder;
+use tower_http::{
+    compression::CompressionLayer,
+    cors::CorsLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    auth::actor::actor_for_token,
+    graphql::{loaders::AppLoader, AppSchema, RequestAuth},
+    AppState,
+};
+
+/// What every handler reaches.
+#[derive(Clone)]
+pub struct HttpState {
+    /// Shared application state.
+    pub app: AppState,
+    /// The executable schema.
+    pub schema: AppSchema,
+}
+
+/// The process-wide Prometheus recorder (installed once, however many
+/// servers a test process starts).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Suffix("duration_seconds".into()),
+                    &[
+                        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    ],
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            match builder.install_recorder() {
+                Ok(h) => h,
+                // Another recorder is already installed: keep a private one.
+                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            }
+        })
+        .clone()
+}
+
+/// The router with every route and layer.
+pub fn router(state: HttpState) -> Router {
+    let cfg = state.app.config.clone();
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+        let id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_string();
+        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+    });
+    Router::new()
+        .route("/", get(index))
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CompressionLayer::new())
+                .layer(RequestBodyLimitLayer::new(cfg.max_body_bytes))
+                .layer(CorsLayer::permissive())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(cfg.request_timeout_secs),
+                )),
+        )
+        .with_state(state)
+}
+
+async fn index() -> Html<&'static str> {
+    Html(
+        "<!doctype html><meta charset=utf-8><title>Dealer CRM</title>\
+         <h1>Dealer CRM</h1><p><a href=/graphql>GraphiQL</a> · <a href=/healthz>health</a> · \
+         <a href=/metrics>metrics</a></p>",
+    )
+}
+
+async fn graphiql() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+async fn readyz(State(st): State<HttpState>) -> Response {
+    if crate::db::ping(&st.app.db).await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    }
+}
+
+async fn metrics(State(st): State<HttpState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        st.app.metrics.render(),
+    )
+        .into_response()
+}
+
+/// The metric label for an operation: its name when it is a plain
+/// identifier, so clients cannot blow up label cardinality with junk.
+fn operation_label(name: Option<&str>) -> String {
+    match name {
+        Some(n)
+            if !n.is_empty()
+                && n.len() <= 64
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            n.to_string()
+        }
+        Some(_) => "invalid".to_string(),
+        None => "anonymous".to_string(),
+    }
+}
+
+async fn authenticate(st: &AppState, headers: &HeaderMap) -> RequestAuth {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return RequestAuth::Anonymous;
+    };
+    let Some(token) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
+        return RequestAuth::Rejected("Authorization must be `Bearer <accessToken>`");
+    };
+    match actor_for_token(&st.db, &st.keys, token.trim(), st.clock.now()).await {
+        Ok(actor) => RequestAuth::Actor(actor),
+        Err(crate::error::ApiError::Unauthenticated(why)) => RequestAuth::Rejected(why),
+        Err(e) => {
+            tracing::error!(error = ?e, "checking an access token failed");
+            RequestAuth::Rejected("could not check the access token; try again")
+        }
+    }
+}
+
+async fn graphql(
+    State(st): State<HttpState>,
+    headers: HeaderMap,
+    req: GraphQLRequest,
+) -> GraphQLResponse {
+    let started = Instant::now();
+    let mut req = req.into_inner();
+    let op = operation_label(req.operation_name.as_deref());
+    let auth = authenticate(&st.app, &headers).await;
+    if let RequestAuth::Actor(actor) = &auth {
+        let loader = AppLoader {
+            db: st.app.db.clone(),
+            actor: actor.clone(),
+        };
+        req = req.data(DataLoader::new(loader, tokio::spawn));
+    }
+    let resp = st.schema.execute(req.data(auth)).await;
+    let status = if resp.is_ok() { "ok" } else { "error" };
+    metrics::counter!("graphql_requests_total", "operation" => op.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("graphql_request_duration_seconds", "operation" => op)
+        .record(started.elapsed().as_secs_f64());
+    resp.into()
+}

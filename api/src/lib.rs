@@ -1,0 +1,116 @@
+//! The dealership CRM server: GraphQL over axum and sea-orm.
+//!
+//! `build_app` gives the router; `prepare` opens the database and makes it
+//! ready; `serve` runs until SIGTERM or Ctrl-C.
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod customers;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod idempotency;
+pub mod ids;
+pub mod labels;
+pub mod org;
+pub mod paging;
+pub mod seed;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sea_orm::DatabaseConnection;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{AppEnv, Config, LogFormat};
+
+/// Everything a request needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database pool.
+    pub db: DatabaseConnection,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Token keys and lifetimes.
+    pub keys: Arc<auth::actor::TokenKeys>,
+    /// Source of "now".
+    pub clock: Arc<dyn Clock>,
+    /// Prometheus registry.
+    pub metrics: PrometheusHandle,
+}
+
+/// Opens and migrates the database, seeds demo data when configured and
+/// empty, and resolves secrets.
+pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let secret = config.resolve_jwt_secret()?;
+    let db = db::connect(&config.database_url, config.db_max_connections).await?;
+    db::migrate(&db).await?;
+    if config.should_seed_demo() {
+        seed::seed_demo(&db, clock.now(), config.seed_customers_per_store).await?;
+    }
+    let keys = auth::actor::TokenKeys::new(
+        &secret,
+        Duration::minutes(config.access_token_minutes),
+        Duration::days(config.refresh_token_days),
+    );
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        keys: Arc::new(keys),
+        clock,
+        metrics: http::metrics_handle(),
+    })
+}
+
+/// The HTTP application for a prepared state.
+pub fn build_app(state: AppState) -> axum::Router {
+    let schema = graphql::build_schema(
+        Some(state.clone()),
+        state.config.graphql_max_depth,
+        state.config.graphql_max_complexity,
+    );
+    http::router(http::HttpState { app: state, schema })
+}
+
+/// Serves on `listener` until shutdown is signalled.
+pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
+    axum::serve(listener, build_app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// The database handle type, re-exported for tools.
+pub type Db = DatabaseConnection;
+
+/// Sets up logging: text or JSON lines, filtered by RUST_LOG.
+pub fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let _ = match format {
+        LogFormat::Json => fmt().with_env_filter(filter).json().try_init(),
+        LogFormat::Text => fmt().with_env_filter(filter).try_init(),
+    };
+}

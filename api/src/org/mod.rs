@@ -1,0 +1,5 @@
+//! The organisation: OEM → dealer group → store (grade, settings) → team →
+//! staff.
+pub mod graphql;
+pub mod rules;
+pub mod store;

@@ -1,0 +1,17 @@
+//! sea-orm entities, one module per table. No business logic lives here: the
+//! domains in `api` give these rows their meaning.
+
+pub mod customer;
+pub mod customer_log;
+pub mod customer_merge;
+pub mod customer_phone;
+pub mod dealer_group;
+pub mod idempotency_key;
+pub mod mileage_reading;
+pub mod oem;
+pub mod refresh_token;
+pub mod staff;
+pub mod store;
+pub mod team;
+pub mod vehicle;
+pub mod vehicle_ownership;

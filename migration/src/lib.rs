@@ -1,0 +1,14 @@
+//! Database migrations: one per change, append-only once landed.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_foundation;
+
+/// All migrations, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,81 @@
+//! `dealer-crm`: serve (default), migrate, seed, schema.
+use std::sync::Arc;
+
+use api::{Config, SystemClock};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "dealer-crm", version, about = "CRM for automotive 4S stores")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    config: Config,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve GraphQL, GraphiQL and the console (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Seed the demo OEM, stores, staff and customers (once) and exit.
+    Seed,
+    /// Print the GraphQL schema (SDL); schema.graphql is this output.
+    Schema,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Schema => {
+            print!("{}", api::graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            api::init_tracing(config.log_format);
+            let db = api::db::connect(&config.database_url, 2).await?;
+            api::db::migrate(&db).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Seed => {
+            api::init_tracing(config.log_format);
+            let db = api::db::connect(&config.database_url, 2).await?;
+            api::db::migrate(&db).await?;
+            let seeded =
+                api::seed::seed_demo(&db, chrono_now(), config.seed_customers_per_store).await?;
+            println!(
+                "{}",
+                if seeded {
+                    "demo data seeded"
+                } else {
+                    "demo data already present"
+                }
+            );
+            print!("{}", api::seed::demo_logins_text());
+            Ok(())
+        }
+        Command::Serve => serve(config).await,
+    }
+}
+
+fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+    api::Clock::now(&SystemClock)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    api::init_tracing(config.log_format);
+    let bind = config.bind;
+    let state = api::prepare(config, Arc::new(SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    if api::seed::is_seeded(&state.db).await? && state.config.app_env == api::AppEnv::Development {
+        println!("{}", api::seed::demo_logins_text());
+    }
+    println!("Dealer CRM listening on http://{addr}  (GraphiQL: http://{addr}/graphql)");
+    tracing::info!(%addr, "listening");
+    api::serve_on(listener, state).await
+}
