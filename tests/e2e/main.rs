@@ -1,1 +1,12 @@
+//! End-to-end tests: each starts the real server on a random port against a
+//! fresh database (SQLite in a temp dir, or a new PostgreSQL database when
+//! TEST_DATABASE_URL is set) and speaks GraphQL over HTTP like a client.
+mod support;
 
+mod auth;
+mod customers;
+mod ops;
+mod org;
+mod schema;
+mod scoping;
+mod vehicles;

@@ -444,7 +444,7 @@ pub async fn record_mileage<C: ConnectionTrait + TransactionTrait>(
         .remove(&v.id)
         .unwrap_or_default();
     let earlier_higher = readings.iter().any(|r| r.read_on <= on && r.km > input.km);
-    let later_lower = readings.iter().any(|r| r.read_on >= on && r.km < input.km);
+    let later_lower = readings.iter().any(|r| r.read_on > on && r.km < input.km);
     if earlier_higher || later_lower {
         return Err(ApiError::field(
             "km",

@@ -174,7 +174,15 @@ async fn graphql(
         };
         req = req.data(DataLoader::new(loader, tokio::spawn));
     }
-    let resp = st.schema.execute(req.data(auth)).await;
+    let mut resp = st.schema.execute(req.data(auth)).await;
+    // Parse, validation and limit errors come from the GraphQL engine
+    // without a code; every error a client sees carries one.
+    for e in resp.errors.iter_mut() {
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            ext.set("code", "BAD_REQUEST");
+        }
+    }
     let status = if resp.is_ok() { "ok" } else { "error" };
     metrics::counter!("graphql_requests_total", "operation" => op.clone(), "status" => status)
         .increment(1);

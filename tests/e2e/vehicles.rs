@@ -1,0 +1,157 @@
+use serde_json::{json, Value};
+
+use crate::support::{codes, spawn_app, Session};
+
+const CREATE: &str = "mutation($i: CreateVehicleInput!) { createVehicle(input: $i) { vehicle { id vin plate currentMileageKm owner { name } ownershipHistory { startedOn endedOn customer { name } } } userErrors { field code message existingId } } }";
+
+async fn add(s: &Session<'_>, owner: &str, vin: &str) -> Value {
+    s.data(CREATE, json!({"i": {"ownerId": owner, "vin": vin, "brand": "长安福特", "model": "蒙迪欧", "plate": "渝a12345", "deliveryDate": "2025-05-01", "mileageKm": 12000}}))
+        .await["createVehicle"]
+        .clone()
+}
+
+#[tokio::test]
+async fn a_vehicle_with_a_valid_vin_is_added_and_found_by_vin() {
+    let app = spawn_app().await;
+    let s = app.login("cq.advisor").await;
+    let owner = s.create_customer("郑先生", "13612345678", false).await;
+    let p = add(&s, &owner, "lvshcamb1ce123456").await;
+    let v = &p["vehicle"];
+    assert_eq!(v["vin"], "LVSHCAMB1CE123456");
+    assert_eq!(v["plate"], "渝A12345");
+    assert_eq!(v["currentMileageKm"], 12000);
+    assert_eq!(v["owner"]["name"], "郑先生");
+    assert_eq!(
+        v["ownershipHistory"],
+        json!([{"startedOn": "2025-05-01", "endedOn": null, "customer": {"name": "郑先生"}}])
+    );
+    let found = s
+        .data(
+            "{ vehicleByVin(vin: \"LVSHCAMB1CE123456\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(found["vehicleByVin"]["id"], v["id"]);
+    let c = s
+        .data(
+            "query($id: ID!) { customer(id: $id) { vehicles { vin } } }",
+            json!({"id": owner}),
+        )
+        .await;
+    assert_eq!(
+        c["customer"]["vehicles"],
+        json!([{"vin": "LVSHCAMB1CE123456"}])
+    );
+}
+
+#[tokio::test]
+async fn bad_vins_are_refused_with_a_reason() {
+    let app = spawn_app().await;
+    let s = app.login("cq.advisor").await;
+    let owner = s.create_customer("郑先生", "13612345678", false).await;
+    for vin in [
+        "LVSHCAMB5CE123456",
+        "LVSHCAMB1CE12345",
+        "LVSHCAMB1CE12345O",
+        "",
+    ] {
+        let p = add(&s, &owner, vin).await;
+        assert_eq!(codes(&p), vec!["INVALID_VIN"], "{vin}: {p}");
+        assert_eq!(p["vehicle"], Value::Null);
+    }
+    let c = s
+        .data(
+            "query($id: ID!) { customer(id: $id) { vehicles { vin } } }",
+            json!({"id": owner}),
+        )
+        .await;
+    assert_eq!(c["customer"]["vehicles"], json!([]));
+}
+
+#[tokio::test]
+async fn a_vin_already_in_the_store_is_a_duplicate() {
+    let app = spawn_app().await;
+    let s = app.login("cq.advisor").await;
+    let a = s.create_customer("甲", "13612340001", false).await;
+    let b = s.create_customer("乙", "13612340002", false).await;
+    let first = add(&s, &a, "LVSHCAMB1CE123456").await;
+    let second = add(&s, &b, "LVSHCAMB1CE123456").await;
+    assert_eq!(codes(&second), vec!["DUPLICATE"]);
+    assert_eq!(
+        second["userErrors"][0]["existingId"],
+        first["vehicle"]["id"]
+    );
+}
+
+#[tokio::test]
+async fn odometer_readings_cannot_go_backwards() {
+    let app = spawn_app().await;
+    let s = app.login("cq.advisor").await;
+    let owner = s.create_customer("郑先生", "13612345678", false).await;
+    let v = add(&s, &owner, "LVSHCAMB1CE123456").await["vehicle"]["id"].clone();
+    let rec = "mutation($i: RecordMileageInput!) { recordMileage(input: $i) { reading { km readOn source } userErrors { code } } }";
+    let ok = s
+        .data(
+            rec,
+            json!({"i": {"vehicleId": v, "km": 15000, "source": "SERVICE"}}),
+        )
+        .await;
+    assert_eq!(
+        ok["recordMileage"]["reading"],
+        json!({"km": 15000, "readOn": "2026-11-23", "source": "SERVICE"})
+    );
+    let back = s
+        .data(rec, json!({"i": {"vehicleId": v, "km": 14000}}))
+        .await;
+    assert_eq!(codes(&back["recordMileage"]), vec!["OUT_OF_RANGE"]);
+    let neg = s.data(rec, json!({"i": {"vehicleId": v, "km": -1}})).await;
+    assert_eq!(codes(&neg["recordMileage"]), vec!["OUT_OF_RANGE"]);
+    let future = s
+        .data(
+            rec,
+            json!({"i": {"vehicleId": v, "km": 16000, "readOn": "2026-12-01"}}),
+        )
+        .await;
+    assert_eq!(codes(&future["recordMileage"]), vec!["OUT_OF_RANGE"]);
+    let m = s
+        .data(
+            "query($id: ID!) { vehicle(id: $id) { currentMileageKm mileageReadings { km } } }",
+            json!({"id": v}),
+        )
+        .await;
+    assert_eq!(m["vehicle"]["currentMileageKm"], 15000);
+    assert_eq!(
+        m["vehicle"]["mileageReadings"],
+        json!([{"km": 15000}, {"km": 12000}])
+    );
+}
+
+#[tokio::test]
+async fn a_vehicle_changes_owner_and_keeps_its_history() {
+    let app = spawn_app().await;
+    let s = app.login("cq.manager").await;
+    let seller = s.create_customer("卖家", "13612340001", false).await;
+    let buyer = s.create_customer("买家", "13612340002", false).await;
+    let v = add(&s, &seller, "LVSHCAMB1CE123456").await["vehicle"]["id"].clone();
+    let t = s
+        .data(
+            "mutation($i: TransferVehicleInput!) { transferVehicle(input: $i) { vehicle { owner { name } ownershipHistory { startedOn endedOn customer { name } } } userErrors { code } } }",
+            json!({"i": {"vehicleId": v, "newOwnerId": buyer, "on": "2026-10-01"}}),
+        )
+        .await;
+    let v2 = &t["transferVehicle"]["vehicle"];
+    assert_eq!(v2["owner"]["name"], "买家");
+    assert_eq!(
+        v2["ownershipHistory"],
+        json!([
+            {"startedOn": "2025-05-01", "endedOn": "2026-10-01", "customer": {"name": "卖家"}},
+            {"startedOn": "2026-10-01", "endedOn": null, "customer": {"name": "买家"}}
+        ])
+    );
+    let seller_now = s.data("query($id: ID!) { customer(id: $id) { vehicles { vin } log(first: 1) { edges { node { kind } } } } }", json!({"id": seller})).await;
+    assert_eq!(seller_now["customer"]["vehicles"], json!([]));
+    assert_eq!(
+        seller_now["customer"]["log"]["edges"][0]["node"]["kind"],
+        "VEHICLE_TRANSFERRED"
+    );
+}
