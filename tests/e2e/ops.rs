@@ -141,3 +141,151 @@ async fn too_deep_queries_are_refused() {
     );
     assert_eq!(r["errors"][0]["extensions"]["code"], "BAD_REQUEST");
 }
+
+async fn statements(app: &crate::support::TestApp) -> u64 {
+    let m = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    m.lines()
+        .filter(|l| l.starts_with("db_statements_total"))
+        .filter_map(|l| l.rsplit(' ').next().and_then(|n| n.parse::<f64>().ok()))
+        .sum::<f64>() as u64
+}
+
+#[tokio::test]
+async fn nested_lists_cost_the_same_queries_for_two_or_twenty_customers() {
+    let app = spawn_app().await;
+    let s = app.login("cq.manager").await;
+    let q = "{ customers(first: 50) { edges { node { name otherPhones store { code } responsibleStaff { name } vehicles { vin owner { name } ownershipHistory { customer { name } } mileageReadings { km } } } } } }";
+    let mut cost = Vec::new();
+    for round in 0..2 {
+        let n = if round == 0 { 2 } else { 18 };
+        for i in 0..n {
+            let m = s
+                .data(
+                    "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { customer { id } } }",
+                    json!({"i": {"name": format!("客户{round}-{i}"), "mobile": format!("1370{round}00{i:04}"), "otherPhones": [format!("1390{round}00{i:04}")]}}),
+                )
+                .await;
+            let owner = m["createCustomer"]["customer"]["id"].clone();
+            let vin = vin_for(round * 100 + i);
+            let v = s
+                .data(
+                    "mutation($i: CreateVehicleInput!) { createVehicle(input: $i) { vehicle { id } userErrors { message } } }",
+                    json!({"i": {"ownerId": owner, "vin": vin, "brand": "长安福特", "model": "翼虎", "mileageKm": 100}}),
+                )
+                .await;
+            assert!(v["createVehicle"]["vehicle"]["id"].is_string(), "{v}");
+        }
+        let before = statements(&app).await;
+        let d = s.data(q, json!({})).await;
+        let after = statements(&app).await;
+        assert_eq!(
+            d["customers"]["edges"].as_array().map(|e| e.len()),
+            Some(if round == 0 { 2 } else { 20 })
+        );
+        cost.push(after - before);
+    }
+    assert_eq!(
+        cost[0], cost[1],
+        "statements for 2 vs 20 customers: {cost:?}"
+    );
+}
+
+/// A valid VIN (correct check digit) for a number.
+fn vin_for(n: u32) -> String {
+    const W: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+    let mut v: Vec<char> = format!("LVSHFAMB0CE{n:06}").chars().collect();
+    let val = |c: char| match c {
+        '0'..='9' => c.to_digit(10).unwrap(),
+        'A' | 'J' => 1,
+        'B' | 'K' | 'S' => 2,
+        'C' | 'L' | 'T' => 3,
+        'D' | 'M' | 'U' => 4,
+        'E' | 'N' | 'V' => 5,
+        'F' | 'W' => 6,
+        'G' | 'P' | 'X' => 7,
+        'H' | 'Y' => 8,
+        _ => 9,
+    };
+    let sum: u32 = v.iter().zip(W).map(|(c, w)| val(*c) * w).sum();
+    v[8] = match sum % 11 {
+        10 => 'X',
+        d => char::from_digit(d, 10).unwrap(),
+    };
+    v.into_iter().collect()
+}
+
+#[tokio::test]
+async fn phones_can_send_a_persisted_query_hash_instead_of_the_text() {
+    let app = spawn_app().await;
+    let s = app.login("cq.sales1").await;
+    let query = "{ me { username } }";
+    // sha256 of the query text, as Apollo clients compute it.
+    let hash = "c8d1e2d1b1b2a8b6a9b9b4e2f0a5f3c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5";
+    let ext = |h: &str| json!({"persistedQuery": {"version": 1, "sha256Hash": h}});
+    let url = format!("{}/graphql", app.base);
+    let send =
+        |body: serde_json::Value| app.http.post(&url).bearer_auth(&s.token).json(&body).send();
+    let real = sha256_hex(query);
+    let miss: serde_json::Value = send(json!({"extensions": ext(&real)}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(miss["errors"][0]["message"], "PersistedQueryNotFound");
+    let first: serde_json::Value = send(json!({"query": query, "extensions": ext(&real)}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["data"]["me"]["username"], "cq.sales1");
+    let hit: serde_json::Value = send(json!({"extensions": ext(&real)}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hit["data"]["me"]["username"], "cq.sales1");
+    let wrong: serde_json::Value = send(json!({"query": query, "extensions": ext(hash)}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(wrong["errors"].is_array(), "{wrong}");
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_the_client_accepts_it() {
+    let app = spawn_app().await;
+    let r = app
+        .http
+        .get(format!("{}/graphql", app.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
+}

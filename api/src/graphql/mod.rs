@@ -3,8 +3,9 @@ pub mod connection;
 pub mod loaders;
 
 use async_graphql::{
-    dataloader::DataLoader, Context, EmptySubscription, Interface, MergedObject, Object, Schema,
-    SimpleObject, ID,
+    dataloader::DataLoader,
+    extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
+    Context, EmptySubscription, Interface, MergedObject, Object, Schema, SimpleObject, ID,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -268,7 +269,9 @@ pub fn build_schema(state: Option<AppState>, max_depth: usize, max_complexity: u
         EmptySubscription,
     )
     .limit_depth(max_depth)
-    .limit_complexity(max_complexity);
+    .limit_complexity(max_complexity)
+    // Phones send a query's hash instead of its text once the server knows it.
+    .extension(ApolloPersistedQueries::new(LruCacheStorage::new(2048)));
     if let Some(s) = state {
         b = b.data(s);
     }
