@@ -23,6 +23,19 @@ enum Command {
     Seed,
     /// Print the GraphQL schema (SDL); schema.graphql is this output.
     Schema,
+    /// Run the scheduler (overdue, reminders, escalations, outbox delivery)
+    /// without serving HTTP. Any number may run against one PostgreSQL.
+    Worker {
+        /// Milliseconds between ticks.
+        #[arg(long, default_value_t = 5000)]
+        interval_ms: u64,
+        /// Run one tick and exit.
+        #[arg(long)]
+        once: bool,
+        /// Exit after this many ticks in a row found nothing to do (0 = never).
+        #[arg(long, default_value_t = 0)]
+        exit_when_idle: u32,
+    },
 }
 
 #[tokio::main]
@@ -59,6 +72,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => serve(config).await,
+        Command::Worker {
+            interval_ms,
+            once,
+            exit_when_idle,
+        } => worker(config, interval_ms, once, exit_when_idle).await,
     }
 }
 
@@ -78,4 +96,38 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("Dealer CRM listening on http://{addr}  (GraphiQL: http://{addr}/graphql)");
     tracing::info!(%addr, "listening");
     api::serve_on(listener, state).await
+}
+
+async fn worker(
+    config: Config,
+    interval_ms: u64,
+    once: bool,
+    exit_when_idle: u32,
+) -> anyhow::Result<()> {
+    api::init_tracing(config.log_format);
+    let mut config = config;
+    config.seed_demo = Some(false);
+    let state = api::prepare(config, Arc::new(SystemClock)).await?;
+    let scheduler = api::tasks::scheduler::Scheduler::for_app(&state);
+    let mut idle = 0;
+    loop {
+        let r = scheduler
+            .tick()
+            .await
+            .map_err(|e| anyhow::anyhow!("scheduler tick failed: {e:?}"))?;
+        // One line per tick with work, for operators and tests to add up.
+        if r != api::tasks::scheduler::TickReport::default() {
+            println!(
+                "tick overdue={} escalated={} reminded={} sent={} retried={} dead={} deferred={}",
+                r.overdue, r.escalated, r.reminded, r.sent, r.retried, r.dead, r.deferred
+            );
+            idle = 0;
+        } else {
+            idle += 1;
+        }
+        if once || (exit_when_idle > 0 && idle >= exit_when_idle) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(interval_ms)).await;
+    }
 }

@@ -75,6 +75,13 @@ pub struct Config {
     /// A request taking longer than this is cut off, in seconds.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Seconds between scheduler ticks inside `serve` (0 = run no scheduler
+    /// there; use `dealer-crm worker`).
+    #[arg(long, env = "SCHEDULER_INTERVAL_SECS", default_value_t = 30)]
+    pub scheduler_interval_secs: u64,
+    /// Rows the scheduler claims per statement.
+    #[arg(long, env = "SCHEDULER_BATCH", default_value_t = 500)]
+    pub scheduler_batch: u64,
 }
 
 impl Config {
@@ -96,6 +103,8 @@ impl Config {
             graphql_max_complexity: 5000,
             max_body_bytes: 1_048_576,
             request_timeout_secs: 30,
+            scheduler_interval_secs: 0,
+            scheduler_batch: 500,
         }
     }
 

@@ -24,10 +24,14 @@ pub enum NodeKind {
     Vehicle,
     /// A customer log entry.
     CustomerLogEntry,
+    /// A follow-up task.
+    Task,
+    /// A notification.
+    Notification,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 8] = [
+    const ALL: [NodeKind; 10] = [
         NodeKind::Oem,
         NodeKind::DealerGroup,
         NodeKind::Store,
@@ -36,6 +40,8 @@ impl NodeKind {
         NodeKind::Customer,
         NodeKind::Vehicle,
         NodeKind::CustomerLogEntry,
+        NodeKind::Task,
+        NodeKind::Notification,
     ];
 
     fn name(self) -> &'static str {
@@ -48,6 +54,8 @@ impl NodeKind {
             NodeKind::Customer => "Customer",
             NodeKind::Vehicle => "Vehicle",
             NodeKind::CustomerLogEntry => "CustomerLogEntry",
+            NodeKind::Task => "Task",
+            NodeKind::Notification => "Notification",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod labels;
 pub mod org;
 pub mod paging;
 pub mod seed;
+pub mod tasks;
 
 use std::sync::Arc;
 
@@ -39,6 +40,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Prometheus registry.
     pub metrics: PrometheusHandle,
+    /// Where notifications are delivered.
+    pub provider: Arc<dyn tasks::outbox::Provider>,
 }
 
 /// Opens and migrates the database, seeds demo data when configured and
@@ -61,6 +64,7 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         keys: Arc::new(keys),
         clock,
         metrics: http::metrics_handle(),
+        provider: Arc::new(tasks::outbox::LocalProvider),
     })
 }
 
@@ -74,11 +78,20 @@ pub fn build_app(state: AppState) -> axum::Router {
     http::router(http::HttpState { app: state, schema })
 }
 
-/// Serves on `listener` until shutdown is signalled.
+/// Serves on `listener` until shutdown is signalled; runs the scheduler
+/// beside it when configured.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
+    let interval = state.config.scheduler_interval_secs;
+    let scheduler = (interval > 0).then(|| {
+        let s = tasks::scheduler::Scheduler::for_app(&state);
+        tokio::spawn(s.run(std::time::Duration::from_secs(interval)))
+    });
     axum::serve(listener, build_app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    if let Some(s) = scheduler {
+        s.abort();
+    }
     Ok(())
 }
 

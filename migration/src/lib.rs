@@ -1,7 +1,9 @@
 //! Database migrations: one per change, append-only once landed.
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
 mod m20261123_000001_foundation;
+mod m20261123_000002_tasks;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -9,6 +11,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_foundation::Migration)]
+        vec![
+            Box::new(m20261123_000001_foundation::Migration),
+            Box::new(m20261123_000002_tasks::Migration),
+        ]
     }
 }

@@ -1,31 +1,13 @@
 //! Organisation, auth, customers, vehicles and the customer log.
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{fk, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 fn created(t: &mut TableCreateStatement) -> &mut TableCreateStatement {
     t.col(timestamp_with_time_zone(Alias::new("created_at")))
-}
-
-fn fk(t: &mut TableCreateStatement, col: &str, table: &str) {
-    t.foreign_key(
-        ForeignKey::create()
-            .from_col(Alias::new(col))
-            .to(Alias::new(table), Alias::new("id")),
-    );
-}
-
-fn index(name: &str, table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
-    let mut idx = Index::create();
-    idx.name(name).table(Alias::new(table));
-    for c in cols {
-        idx.col(Alias::new(*c));
-    }
-    if unique {
-        idx.unique();
-    }
-    idx
 }
 
 #[async_trait::async_trait]

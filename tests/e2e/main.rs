@@ -9,4 +9,5 @@ mod ops;
 mod org;
 mod schema;
 mod scoping;
+mod tasks;
 mod vehicles;

@@ -14,6 +14,7 @@ enum TestDb {
 
 /// A running server with its own database and a clock the test controls.
 pub struct TestApp {
+    pub state: api::AppState,
     pub base: String,
     pub http: reqwest::Client,
     pub clock: ManualClock,
@@ -58,12 +59,14 @@ pub async fn spawn_app() -> TestApp {
     let (url, guard) = database().await;
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap());
     let mut cfg = Config::for_database(&url);
+    cfg.scheduler_batch = 50;
     cfg.seed_demo = Some(true);
     cfg.seed_customers_per_store = 0;
     cfg.graphql_max_depth = 10;
     let state = api::prepare(cfg, Arc::new(clock.clone()))
         .await
         .expect("prepare app");
+    let kept = state.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -72,6 +75,7 @@ pub async fn spawn_app() -> TestApp {
         let _ = api::serve_on(listener, state).await;
     });
     TestApp {
+        state: kept,
         base: format!("http://{addr}"),
         http: reqwest::Client::new(),
         clock,
@@ -80,6 +84,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// Runs one scheduler tick at the test clock's time.
+    pub async fn tick(&self) -> api::tasks::scheduler::TickReport {
+        api::tasks::scheduler::Scheduler::for_app(&self.state)
+            .tick()
+            .await
+            .expect("tick")
+    }
+
     /// Sends one GraphQL request and returns the whole JSON response.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut req = self

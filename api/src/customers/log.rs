@@ -84,6 +84,44 @@ pub async fn page<C: ConnectionTrait>(
     .await
 }
 
+/// Kinds that record keeping rather than contact with the customer.
+const NOT_CONTACT: &str =
+    "'CREATED','UPDATED','ASSIGNED','MERGED','MILEAGE','VEHICLE_ADDED','VEHICLE_TRANSFERRED'";
+
+/// The latest contact with each of many customers, in one query (a window
+/// function, the same SQL on SQLite and PostgreSQL).
+pub async fn latest_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+) -> ApiResult<std::collections::HashMap<Uuid, customer_log::Model>> {
+    use sea_orm::{DbBackend, Statement};
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let backend = db.get_database_backend();
+    let marks: Vec<String> = (1..=ids.len())
+        .map(|i| {
+            if backend == DbBackend::Postgres {
+                format!("${i}")
+            } else {
+                format!("?{i}")
+            }
+        })
+        .collect();
+    let sql = format!(
+        "SELECT id, store_id, customer_id, kind, channel, staff_id, summary, outcome, subject_type, subject_id, occurred_at, created_at \
+         FROM (SELECT customer_log.*, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY occurred_at DESC, id DESC) AS rn \
+         FROM customer_log WHERE customer_id IN ({}) AND kind NOT IN ({NOT_CONTACT})) ranked WHERE rn = 1",
+        marks.join(", ")
+    );
+    let values: Vec<sea_orm::Value> = ids.iter().map(|u| (*u).into()).collect();
+    let rows = customer_log::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.customer_id, r)).collect())
+}
+
 /// The latest contact with each customer (for "last contact" on lists).
 pub async fn latest_for<C: ConnectionTrait>(
     db: &C,

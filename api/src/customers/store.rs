@@ -112,6 +112,19 @@ pub async fn by_ids<C: ConnectionTrait>(
     Ok(rows.into_iter().map(|c| (c.id, c)).collect())
 }
 
+/// Customers by id without any scope: only for system work that no actor
+/// asked for (the scheduler's messages).
+pub async fn system_by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, customer::Model>> {
+    let rows = customer::Entity::find()
+        .filter(customer::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+}
+
 /// Other phones of many customers, for DataLoader batches.
 pub async fn phones_of<C: ConnectionTrait>(
     db: &C,

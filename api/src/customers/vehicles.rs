@@ -21,6 +21,10 @@ use crate::{
     error::{ApiError, ApiResult, UserError, UserErrorCode},
     idempotency,
     ids::{self, NodeKind},
+    tasks::{
+        events::{self, TaskChange},
+        store as tasks,
+    },
 };
 
 /// Highest odometer reading accepted, in km.
@@ -284,7 +288,12 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     if let Some(k) = &key {
         idempotency::remember(&txn, actor, CREATE_VEHICLE, k, v.id, now).await?;
     }
+    let follow_ups = match v.delivery_date {
+        Some(d) => tasks::on_delivery(&txn, &v, d, Some(actor.staff_id), now).await?,
+        None => Vec::new(),
+    };
     txn.commit().await?;
+    events::publish_all(&follow_ups, TaskChange::Created);
     Ok(v)
 }
 
@@ -376,13 +385,14 @@ async fn find_writable<C: ConnectionTrait>(
 }
 
 /// Changes a vehicle the actor may write.
-pub async fn update<C: ConnectionTrait>(
+pub async fn update<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &Actor,
     now: DateTime<Utc>,
     input: UpdateVehicleInput,
 ) -> ApiResult<vehicle::Model> {
     let v = find_writable(db, actor, &input.id, "id").await?;
+    let first_delivery = v.delivery_date.is_none() && input.delivery_date.is_some();
     let today = now.date_naive();
     not_future(input.purchase_date, today, "purchaseDate")?;
     not_future(input.delivery_date, today, "deliveryDate")?;
@@ -409,7 +419,16 @@ pub async fn update<C: ConnectionTrait>(
         m.delivery_date = Set(input.delivery_date);
     }
     m.updated_at = Set(now);
-    Ok(m.update(db).await?)
+    let txn = db.begin().await?;
+    let v = m.update(&txn).await?;
+    // A delivery date recorded now starts the car's follow-up work.
+    let follow_ups = match (first_delivery, v.delivery_date) {
+        (true, Some(d)) => tasks::on_delivery(&txn, &v, d, Some(actor.staff_id), now).await?,
+        _ => Vec::new(),
+    };
+    txn.commit().await?;
+    events::publish_all(&follow_ups, TaskChange::Created);
+    Ok(v)
 }
 
 /// An odometer reading.

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use entity::{customer, mileage_reading, staff, store, vehicle, vehicle_ownership};
+use entity::{customer, customer_log, mileage_reading, staff, store, vehicle, vehicle_ownership};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -32,6 +32,12 @@ pub struct StaffKey(pub Uuid);
 /// A store by id.
 #[derive(Clone, Copy, Hash, PartialEq, Eq)]
 pub struct StoreKey(pub Uuid);
+/// A vehicle by id.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct VehicleKey(pub Uuid);
+/// The latest contact with a customer.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct LastContactOf(pub Uuid);
 /// The vehicles of a customer.
 #[derive(Clone, Copy, Hash, PartialEq, Eq)]
 pub struct VehiclesOf(pub Uuid);
@@ -74,6 +80,8 @@ macro_rules! loader {
 loader!(CustomerKey => customer::Model, |s, ids| customers::by_ids(&s.db, &s.actor, &ids));
 loader!(StaffKey => staff::Model, |s, ids| org::staff_by_ids(&s.db, &s.actor, &ids));
 loader!(StoreKey => store::Model, |s, ids| org::stores_by_ids(&s.db, &s.actor, &ids));
+loader!(VehicleKey => vehicle::Model, |s, ids| vehicles::by_ids(&s.db, &s.actor, &ids));
+loader!(LastContactOf => customer_log::Model, |s, ids| crate::customers::log::latest_of(&s.db, &ids));
 loader!(VehiclesOf => Vec<vehicle::Model>, |s, ids| vehicles::of_owners(&s.db, &ids));
 loader!(PhonesOf => Vec<String>, |s, ids| customers::phones_of(&s.db, &ids));
 loader!(OwnershipOf => Vec<vehicle_ownership::Model>, |s, ids| vehicles::ownership_of(&s.db, &ids));

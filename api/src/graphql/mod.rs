@@ -5,7 +5,7 @@ pub mod loaders;
 use async_graphql::{
     dataloader::DataLoader,
     extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
-    Context, EmptySubscription, Interface, MergedObject, Object, Schema, SimpleObject, ID,
+    Context, Interface, MergedObject, MergedSubscription, Object, Schema, SimpleObject, ID,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -22,6 +22,10 @@ use crate::{
     org::{
         self,
         graphql::{Staff, Store, Team},
+    },
+    tasks::{
+        self,
+        graphql::{Notification, Task},
     },
     AppState,
 };
@@ -125,6 +129,10 @@ pub enum Node {
     Store(Store),
     /// A team.
     Team(Team),
+    /// A follow-up task.
+    Task(Task),
+    /// A notification.
+    Notification(Notification),
 }
 
 async fn resolve_node(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
@@ -150,7 +158,10 @@ async fn resolve_node(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
             .await?
             .map(Node::CustomerLogEntry),
         NodeKind::Team => org::graphql::team(db, actor, uuid).await?.map(Node::Team),
-        NodeKind::Oem | NodeKind::DealerGroup => None,
+        NodeKind::Task => tasks::store::find(db, actor, uuid)
+            .await?
+            .map(|t| Node::Task(Task(t))),
+        NodeKind::Oem | NodeKind::DealerGroup | NodeKind::Notification => None,
     })
 }
 
@@ -164,44 +175,32 @@ pub struct EnumLabels {
 }
 
 fn all_labels() -> Vec<EnumLabels> {
-    use crate::{auth::Role, customers::rules::*, error::UserErrorCode, org::rules::DealerGrade};
-    vec![
-        EnumLabels {
-            name: "Role",
-            values: Role::labels(),
-        },
-        EnumLabels {
-            name: "DealerGrade",
-            values: DealerGrade::labels(),
-        },
-        EnumLabels {
-            name: "Gender",
-            values: Gender::labels(),
-        },
-        EnumLabels {
-            name: "CustomerSource",
-            values: CustomerSource::labels(),
-        },
-        EnumLabels {
-            name: "LifecycleStage",
-            values: LifecycleStage::labels(),
-        },
-        EnumLabels {
-            name: "LogKind",
-            values: LogKind::labels(),
-        },
-        EnumLabels {
-            name: "Channel",
-            values: Channel::labels(),
-        },
-        EnumLabels {
-            name: "MileageSource",
-            values: MileageSource::labels(),
-        },
-        EnumLabels {
-            name: "UserErrorCode",
-            values: UserErrorCode::labels(),
-        },
+    use crate::{
+        auth::Role,
+        customers::rules::*,
+        error::UserErrorCode,
+        org::rules::DealerGrade,
+        tasks::{events::TaskChange, rules::*},
+    };
+    macro_rules! labels {
+        ($($t:ident),+) => { vec![$(EnumLabels { name: stringify!($t), values: $t::labels() }),+] };
+    }
+    labels![
+        Role,
+        DealerGrade,
+        Gender,
+        CustomerSource,
+        LifecycleStage,
+        LogKind,
+        Channel,
+        MileageSource,
+        UserErrorCode,
+        TaskKind,
+        TaskStatus,
+        TaskChange,
+        NotificationChannel,
+        NotificationCategory,
+        NotificationStatus
     ]
 }
 
@@ -245,6 +244,7 @@ impl CoreQuery {
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     CoreQuery,
+    tasks::graphql::TaskQuery,
     auth::graphql::AuthQuery,
     org::graphql::OrgQuery,
     customers::graphql::CustomerQuery,
@@ -253,20 +253,25 @@ pub struct QueryRoot(
 /// The root mutation.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
+    tasks::graphql::TaskMutation,
     auth::graphql::AuthMutation,
     org::graphql::OrgMutation,
     customers::graphql::CustomerMutation,
 );
 
+/// The root subscription.
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(tasks::graphql::TaskSubscription);
+
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema with its limits; `state` is None only for SDL export.
 pub fn build_schema(state: Option<AppState>, max_depth: usize, max_complexity: usize) -> AppSchema {
     let mut b = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .limit_depth(max_depth)
     .limit_complexity(max_complexity)

@@ -5,10 +5,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{dataloader::DataLoader, http::GraphiQLSource};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::{
-    extract::State,
+    extract::{State, WebSocketUpgrade},
     http::{header, HeaderMap, Request, StatusCode},
     response::{Html, IntoResponse, Response},
     routing::get,
@@ -78,6 +79,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -106,7 +108,63 @@ async fn index() -> Html<&'static str> {
 }
 
 async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
+}
+
+/// The bearer token in a graphql-ws `connection_init` payload, sent as
+/// `{"Authorization": "Bearer …"}` (or `authToken`).
+fn token_in(payload: &serde_json::Value) -> Option<String> {
+    let raw = payload
+        .get("Authorization")
+        .or_else(|| payload.get("authorization"))
+        .or_else(|| payload.get("authToken"))?
+        .as_str()?;
+    Some(
+        raw.strip_prefix("Bearer ")
+            .unwrap_or(raw)
+            .trim()
+            .to_string(),
+    )
+}
+
+async fn graphql_ws(
+    State(st): State<HttpState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            let app = st.app.clone();
+            GraphQLWebSocket::new(stream, st.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = token_in(&payload).ok_or_else(|| {
+                        async_graphql::Error::new(
+                            "send {\"Authorization\": \"Bearer <accessToken>\"} in connection_init",
+                        )
+                    })?;
+                    let actor = actor_for_token(&app.db, &app.keys, &token, app.clock.now())
+                        .await
+                        .map_err(async_graphql::Error::from)?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(DataLoader::new(
+                        AppLoader {
+                            db: app.db.clone(),
+                            actor: actor.clone(),
+                        },
+                        tokio::spawn,
+                    ));
+                    data.insert(RequestAuth::Actor(actor));
+                    Ok(data)
+                })
+                .serve()
+        })
+        .into_response()
 }
 
 async fn readyz(State(st): State<HttpState>) -> Response {

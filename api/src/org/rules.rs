@@ -125,6 +125,12 @@ store_settings! {
     move_off_closed_days: 0..=1 = 0;
     /// Days the store is closed, as a bit set: 1 = Monday ... 64 = Sunday.
     closed_weekdays: 0..=127 = 0;
+    /// Hours before a task is due that its assignee is reminded (0 = never).
+    task_reminder_hours: 0..=168 = 24;
+    /// Hours an overdue task waits at one escalation level before the next.
+    task_escalation_hours: 1..=720 = 24;
+    /// Delivery attempts before a notification is dead-lettered.
+    notification_max_attempts: 1..=20 = 5;
 }
 
 /// `first_service_max_km` → `firstServiceMaxKm`, the GraphQL field name.

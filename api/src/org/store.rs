@@ -18,6 +18,10 @@ use crate::{
     error::{ApiError, ApiResult, UserError, UserErrorCode},
     ids::{self, NodeKind},
     paging::{self, Cursor, Keys, Page, PageArgs},
+    tasks::{
+        events::{self, TaskChange},
+        store as tasks,
+    },
 };
 
 /// The stores the actor reaches.
@@ -40,6 +44,58 @@ pub async fn find_store<C: ConnectionTrait>(
 /// A store by id, unscoped: only for the signed-in staff member's own store.
 pub async fn store_by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<Option<store::Model>> {
     Ok(store::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Stores by id without scope, for system work (the scheduler).
+pub async fn system_stores<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, store::Model>> {
+    let rows = store::Entity::find()
+        .filter(store::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|s| (s.id, s)).collect())
+}
+
+/// Active staff who work in any of `stores` or oversee them (group managers
+/// and OEM staff of their network), for routing notifications.
+pub async fn staff_around<C: ConnectionTrait>(
+    db: &C,
+    stores: &[store::Model],
+) -> ApiResult<Vec<staff::Model>> {
+    let mut any = Condition::any().add(staff::Column::StoreId.is_in(stores.iter().map(|s| s.id)));
+    for s in stores {
+        if let Some(g) = s.group_id {
+            any = any.add(
+                Condition::all()
+                    .add(staff::Column::GroupId.eq(g))
+                    .add(staff::Column::Role.eq(Role::GroupManager.as_str())),
+            );
+        }
+        any = any.add(
+            Condition::all()
+                .add(staff::Column::OemId.eq(s.oem_id))
+                .add(staff::Column::Role.eq(Role::OemStaff.as_str())),
+        );
+    }
+    Ok(staff::Entity::find()
+        .filter(staff::Column::Active.eq(true))
+        .filter(any)
+        .all(db)
+        .await?)
+}
+
+/// Staff by id without scope, for system work.
+pub async fn system_staff<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, staff::Model>> {
+    let rows = staff::Entity::find()
+        .filter(staff::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|s| (s.id, s)).collect())
 }
 
 /// Every store the actor reaches, by name.
@@ -524,7 +580,8 @@ pub async fn deactivate_staff<C: ConnectionTrait + TransactionTrait>(
             "already deactivated",
         ));
     }
-    let owned = customers::count_responsible(db, target.id).await?;
+    let owned = customers::count_responsible(db, target.id).await?
+        + tasks::live_count(db, target.id).await?;
     let to = ids::decode_opt(
         input.reassign_to_id.as_ref(),
         NodeKind::Staff,
@@ -550,15 +607,18 @@ pub async fn deactivate_staff<C: ConnectionTrait + TransactionTrait>(
             return Err(ApiError::field(
                 "reassignToId",
                 UserErrorCode::Required,
-                format!("{owned} customers need a new responsible staff member"),
+                format!("{owned} customers and open tasks need a new owner"),
             ))
         }
         None => None,
     };
     let txn = db.begin().await?;
-    let moved = match &to {
-        Some(to) => customers::reassign_all(&txn, actor, target.id, to.id, now).await?,
-        None => 0,
+    let (moved, moved_tasks) = match &to {
+        Some(to) => (
+            customers::reassign_all(&txn, actor, target.id, to.id, now).await?,
+            tasks::move_all(&txn, target.id, to.id, now).await?,
+        ),
+        None => (0, Vec::new()),
     };
     let mut m: staff::ActiveModel = target.into();
     m.active = Set(false);
@@ -567,6 +627,7 @@ pub async fn deactivate_staff<C: ConnectionTrait + TransactionTrait>(
     let updated = m.update(&txn).await?;
     auth_store::revoke_all(&txn, updated.id, now).await?;
     txn.commit().await?;
+    events::publish_all(&moved_tasks, TaskChange::Assigned);
     Ok((updated, moved))
 }
 

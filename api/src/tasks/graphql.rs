@@ -1,0 +1,529 @@
+//! Tasks, "my day", notifications and live task events over GraphQL.
+use async_graphql::{Context, Object, SimpleObject, Subscription, ID};
+use chrono::{DateTime, Utc};
+use entity::{notification, task};
+use futures_util::{Stream, StreamExt};
+
+use super::{
+    events::{self, TaskChange, TaskEvent},
+    outbox::{self, NotificationFilter, SendCustomerMessageInput},
+    rules::{NotificationCategory, NotificationChannel, NotificationStatus, TaskKind, TaskStatus},
+    store::{
+        self as tasks, CancelTaskInput, CompleteTaskInput, CreateTaskInput, ReassignTaskInput,
+        ReassignTasksInput, TaskFilter,
+    },
+};
+use crate::{
+    auth::{Actor, Role},
+    customers::graphql::{Customer, CustomerLogEntry, Vehicle},
+    error::{into_payload, UserError},
+    graphql::{
+        connection::{page_args, to_connection, wants_total, Conn},
+        loaders::{CustomerKey, LastContactOf, StaffKey, VehicleKey},
+        payload, CtxExt,
+    },
+    ids::{self, NodeKind},
+    org::graphql::Staff,
+};
+
+/// A dated piece of follow-up work.
+pub struct Task(pub task::Model);
+
+#[Object]
+impl Task {
+    /// Global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeKind::Task, self.0.id)
+    }
+    /// Kind of work.
+    async fn kind(&self) -> TaskKind {
+        TaskKind::parse(&self.0.kind).unwrap_or(TaskKind::Custom)
+    }
+    /// Short title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Why the task exists.
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    /// Where it stands.
+    async fn status(&self) -> TaskStatus {
+        TaskStatus::parse(&self.0.status).unwrap_or(TaskStatus::Open)
+    }
+    /// Not before.
+    async fn earliest_at(&self) -> DateTime<Utc> {
+        self.0.earliest_at
+    }
+    /// Due.
+    async fn due_at(&self) -> DateTime<Utc> {
+        self.0.due_at
+    }
+    /// Too late after.
+    async fn latest_at(&self) -> DateTime<Utc> {
+        self.0.latest_at
+    }
+    /// What came of it.
+    async fn outcome(&self) -> Option<&str> {
+        self.0.outcome.as_deref()
+    }
+    /// The store rule that created it (null for hand-made tasks).
+    async fn rule(&self) -> Option<&str> {
+        self.0.rule.as_deref()
+    }
+    /// How far it has been escalated (0 none, 1 store manager, 2 group/OEM).
+    async fn escalation_level(&self) -> i32 {
+        self.0.escalation_level
+    }
+    /// The customer (null if you may not see them).
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        Ok(ctx
+            .loader()?
+            .load_one(CustomerKey(self.0.customer_id))
+            .await?
+            .map(Customer))
+    }
+    /// The vehicle it is about.
+    async fn vehicle(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vehicle>> {
+        match self.0.vehicle_id {
+            Some(id) => Ok(ctx.loader()?.load_one(VehicleKey(id)).await?.map(Vehicle)),
+            None => Ok(None),
+        }
+    }
+    /// The last contact with the customer, to pick up where it left off.
+    async fn last_contact(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<CustomerLogEntry>> {
+        Ok(ctx
+            .loader()?
+            .load_one(LastContactOf(self.0.customer_id))
+            .await?
+            .map(CustomerLogEntry))
+    }
+    /// The person doing it.
+    async fn assignee(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Staff>> {
+        match self.0.assignee_id {
+            Some(id) => Ok(ctx.loader()?.load_one(StaffKey(id)).await?.map(Staff)),
+            None => Ok(None),
+        }
+    }
+    /// The role queue it waits in, when no one person has it.
+    async fn queue(&self) -> Option<Role> {
+        match self.0.assignee_id {
+            Some(_) => None,
+            None => self.0.assignee_role.as_deref().and_then(Role::parse),
+        }
+    }
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it was completed.
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completed_at
+    }
+}
+
+/// What a phone or tablet shows on start.
+pub struct MyDay(tasks::MyDay);
+
+#[Object]
+impl MyDay {
+    /// Past due, oldest first.
+    async fn overdue(&self) -> Vec<Task> {
+        self.0.overdue.iter().cloned().map(Task).collect()
+    }
+    /// Due before the end of today (store time).
+    async fn due_today(&self) -> Vec<Task> {
+        self.0.due_today.iter().cloned().map(Task).collect()
+    }
+    /// Due in the coming days.
+    async fn upcoming(&self) -> Vec<Task> {
+        self.0.upcoming.iter().cloned().map(Task).collect()
+    }
+}
+
+/// A message in the outbox or in-app inbox.
+pub struct Notification(pub notification::Model);
+
+#[Object]
+impl Notification {
+    /// Global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeKind::Notification, self.0.id)
+    }
+    /// Channel.
+    async fn channel(&self) -> Option<NotificationChannel> {
+        NotificationChannel::parse(&self.0.channel)
+    }
+    /// Why it is sent.
+    async fn category(&self) -> Option<NotificationCategory> {
+        NotificationCategory::parse(&self.0.category)
+    }
+    /// Where it stands.
+    async fn status(&self) -> Option<NotificationStatus> {
+        NotificationStatus::parse(&self.0.status)
+    }
+    /// The text.
+    async fn body(&self) -> String {
+        outbox::body_of(&self.0)
+    }
+    /// Delivery attempts so far.
+    async fn attempts(&self) -> i32 {
+        self.0.attempts
+    }
+    /// The last delivery error.
+    async fn last_error(&self) -> Option<&str> {
+        self.0.last_error.as_deref()
+    }
+    /// Next attempt.
+    async fn next_attempt_at(&self) -> DateTime<Utc> {
+        self.0.next_attempt_at
+    }
+    /// When it was delivered.
+    async fn sent_at(&self) -> Option<DateTime<Utc>> {
+        self.0.sent_at
+    }
+    /// When the recipient read it (in-app).
+    async fn read_at(&self) -> Option<DateTime<Utc>> {
+        self.0.read_at
+    }
+    /// The task it is about.
+    async fn task_id(&self) -> Option<ID> {
+        self.0.task_id.map(|t| ids::encode(NodeKind::Task, t))
+    }
+    /// When it was queued.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// One assignee's (or queue's) live work.
+#[derive(SimpleObject)]
+pub struct Workload {
+    /// The staff member (null for a role queue).
+    pub staff: Option<Staff>,
+    /// The role queue, for unassigned work.
+    pub queue: Option<Role>,
+    /// Live tasks.
+    pub open: u64,
+    /// Of which overdue.
+    pub overdue: u64,
+}
+
+/// A task event for a subscriber.
+#[derive(SimpleObject)]
+pub struct TaskEventPayload {
+    /// What happened.
+    pub change: TaskChange,
+    /// The task's id.
+    pub task_id: ID,
+    /// The task as it is now (null if no longer visible).
+    pub task: Option<Task>,
+}
+
+payload!(
+    /// Result of createTask.
+    CreateTaskPayload { task: Task }
+);
+payload!(
+    /// Result of cancelTask.
+    CancelTaskPayload { task: Task }
+);
+payload!(
+    /// Result of reassignTask.
+    ReassignTaskPayload { task: Task }
+);
+payload!(
+    /// Result of sendCustomerMessage.
+    SendCustomerMessagePayload { notification: Notification }
+);
+
+/// Result of completeTask.
+#[derive(SimpleObject)]
+pub struct CompleteTaskPayload {
+    /// The completed task.
+    pub task: Option<Task>,
+    /// The next task, when one was scheduled.
+    pub next_task: Option<Task>,
+    /// Why nothing changed.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of reassignTasks.
+#[derive(SimpleObject)]
+pub struct ReassignTasksPayload {
+    /// How many tasks moved.
+    pub moved: u64,
+    /// Why nothing changed.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of markNotificationsRead.
+#[derive(SimpleObject)]
+pub struct MarkReadPayload {
+    /// How many were marked.
+    pub marked: u64,
+}
+
+/// Task queries.
+#[derive(Default)]
+pub struct TaskQuery;
+
+#[Object]
+impl TaskQuery {
+    /// Your open work in one round trip: overdue, due today, upcoming.
+    /// `upcomingDays` (default 7, at most 60) is how far ahead "upcoming" looks.
+    async fn my_day(
+        &self,
+        ctx: &Context<'_>,
+        upcoming_days: Option<i32>,
+    ) -> async_graphql::Result<MyDay> {
+        let days = upcoming_days.unwrap_or(7) as i64;
+        Ok(MyDay(
+            tasks::my_day(ctx.db()?, ctx.actor()?, ctx.now()?, days).await?,
+        ))
+    }
+
+    /// Tasks you may see, latest due first.
+    async fn tasks(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TaskFilter>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<Task>> {
+        let page = tasks::list(
+            ctx.db()?,
+            ctx.actor()?,
+            &filter.unwrap_or_default(),
+            &page_args(after, before, first, last),
+            wants_total(ctx),
+        )
+        .await?;
+        Ok(to_connection(page, Task))
+    }
+
+    /// Live and overdue work per staff member and queue (store managers).
+    async fn workload(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Workload>> {
+        let rows = tasks::workload(ctx.db()?, ctx.actor()?).await?;
+        let loader = ctx.loader()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for w in rows {
+            let staff = match w.staff_id {
+                Some(id) => loader.load_one(StaffKey(id)).await?.map(Staff),
+                None => None,
+            };
+            out.push(Workload {
+                staff,
+                queue: w.queue.as_deref().and_then(Role::parse),
+                open: w.open,
+                overdue: w.overdue,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The store's outbox, dead letters included (managers).
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<NotificationFilter>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<Notification>> {
+        let page = outbox::list(
+            ctx.db()?,
+            ctx.actor()?,
+            &filter.unwrap_or_default(),
+            &page_args(after, before, first, last),
+            wants_total(ctx),
+        )
+        .await?;
+        Ok(to_connection(page, Notification))
+    }
+
+    /// Your in-app messages, newest first.
+    async fn my_notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] unread_only: bool,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<Notification>> {
+        let page = outbox::inbox(
+            ctx.db()?,
+            ctx.actor()?,
+            unread_only,
+            &page_args(after, before, first, last),
+            wants_total(ctx),
+        )
+        .await?;
+        Ok(to_connection(page, Notification))
+    }
+}
+
+/// Task changes.
+#[derive(Default)]
+pub struct TaskMutation;
+
+#[Object]
+impl TaskMutation {
+    /// Creates a task by hand.
+    async fn create_task(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateTaskInput,
+    ) -> async_graphql::Result<CreateTaskPayload> {
+        CreateTaskPayload::from_result(
+            tasks::create_manual(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            Task,
+        )
+    }
+
+    /// Completes a task: outcome, customer log and the next step in one go.
+    async fn complete_task(
+        &self,
+        ctx: &Context<'_>,
+        input: CompleteTaskInput,
+    ) -> async_graphql::Result<CompleteTaskPayload> {
+        let (v, user_errors) =
+            into_payload(tasks::complete(ctx.db()?, ctx.actor()?, ctx.now()?, input).await)?;
+        Ok(match v {
+            Some((t, next)) => CompleteTaskPayload {
+                task: Some(Task(t)),
+                next_task: next.map(Task),
+                user_errors,
+            },
+            None => CompleteTaskPayload {
+                task: None,
+                next_task: None,
+                user_errors,
+            },
+        })
+    }
+
+    /// Cancels a task.
+    async fn cancel_task(
+        &self,
+        ctx: &Context<'_>,
+        input: CancelTaskInput,
+    ) -> async_graphql::Result<CancelTaskPayload> {
+        CancelTaskPayload::from_result(
+            tasks::cancel(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            Task,
+        )
+    }
+
+    /// Hands one task to someone else (store manager).
+    async fn reassign_task(
+        &self,
+        ctx: &Context<'_>,
+        input: ReassignTaskInput,
+    ) -> async_graphql::Result<ReassignTaskPayload> {
+        ReassignTaskPayload::from_result(
+            tasks::reassign(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            Task,
+        )
+    }
+
+    /// Hands all of a person's open tasks to someone else (store manager).
+    async fn reassign_tasks(
+        &self,
+        ctx: &Context<'_>,
+        input: ReassignTasksInput,
+    ) -> async_graphql::Result<ReassignTasksPayload> {
+        let (v, user_errors) =
+            into_payload(tasks::reassign_all(ctx.db()?, ctx.actor()?, ctx.now()?, input).await)?;
+        Ok(ReassignTasksPayload {
+            moved: v.unwrap_or(0),
+            user_errors,
+        })
+    }
+
+    /// Sends an SMS or WeChat message to a customer through the outbox.
+    async fn send_customer_message(
+        &self,
+        ctx: &Context<'_>,
+        input: SendCustomerMessageInput,
+    ) -> async_graphql::Result<SendCustomerMessagePayload> {
+        SendCustomerMessagePayload::from_result(
+            outbox::send_to_customer(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            Notification,
+        )
+    }
+
+    /// Marks your in-app messages read.
+    async fn mark_notifications_read(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> async_graphql::Result<MarkReadPayload> {
+        if ids.len() > 500 {
+            return Err(crate::error::ApiError::BadInput("at most 500 ids".into()).into());
+        }
+        Ok(MarkReadPayload {
+            marked: outbox::mark_read(ctx.db()?, ctx.actor()?, &ids, ctx.now()?).await?,
+        })
+    }
+}
+
+fn concerns(actor: &Actor, e: &TaskEvent) -> bool {
+    match e.assignee_id {
+        Some(a) => a == actor.staff_id,
+        None => {
+            actor.store_id == Some(e.store_id) && e.queue.as_deref() == Some(actor.role.as_str())
+        }
+    }
+}
+
+/// Live updates over graphql-ws (`/graphql/ws`).
+#[derive(Default)]
+pub struct TaskSubscription;
+
+#[Subscription]
+impl TaskSubscription {
+    /// Tells you when a task is assigned to you (or your queue) or changes.
+    async fn task_events(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = TaskEventPayload>> {
+        let actor = ctx.actor()?.clone();
+        let db = ctx.db()?.clone();
+        let rx = events::subscribe();
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(e) => return Some((e, rx)),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        });
+        Ok(stream
+            .filter(move |e| std::future::ready(concerns(&actor, e)))
+            .then(move |e| {
+                let db = db.clone();
+                async move {
+                    let found = task_by_id(&db, e.task_id).await;
+                    TaskEventPayload {
+                        change: e.change,
+                        task_id: ids::encode(NodeKind::Task, e.task_id),
+                        task: found.map(Task),
+                    }
+                }
+            }))
+    }
+}
+
+async fn task_by_id(db: &sea_orm::DatabaseConnection, id: uuid::Uuid) -> Option<task::Model> {
+    use sea_orm::EntityTrait;
+    task::Entity::find_by_id(id).one(db).await.ok().flatten()
+}

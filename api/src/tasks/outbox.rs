@@ -1,0 +1,500 @@
+//! The notification outbox: rows written in the same transaction as the
+//! event that causes them, claimed by the scheduler under a lease, handed to
+//! a provider, retried with backoff and dead-lettered after the store's
+//! maximum attempts. Delivery is idempotent per notification, so a worker
+//! that dies after sending but before recording it never sends twice.
+use async_graphql::{InputObject, ID};
+use chrono::{DateTime, Duration, Utc};
+use entity::{customer, notification, notification_delivery};
+use sea_orm::{
+    sea_query::{Expr, OnConflict},
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
+};
+use uuid::Uuid;
+
+use super::rules::{render, NotificationCategory, NotificationChannel, NotificationStatus};
+use crate::{
+    auth::{actor::Reach, Actor, Role},
+    customers::{
+        log::{self, LogEvent},
+        rules::{self as customer_rules, Channel, LogKind},
+        store as customers,
+    },
+    error::{ApiError, ApiResult, UserErrorCode},
+    ids::{self, NodeKind},
+    paging::{self, Cursor, Keys, Page, PageArgs},
+};
+
+/// A message to put in the outbox.
+pub struct NewNotification {
+    /// Store.
+    pub store_id: Uuid,
+    /// Channel.
+    pub channel: NotificationChannel,
+    /// Why it is sent.
+    pub category: NotificationCategory,
+    /// Template name (or the literal text).
+    pub template: String,
+    /// Template variables.
+    pub variables: serde_json::Value,
+    /// A staff recipient (in-app).
+    pub staff_id: Option<Uuid>,
+    /// A customer recipient.
+    pub customer: Option<customer::Model>,
+    /// The task it is about.
+    pub task_id: Option<Uuid>,
+    /// Unique per message: the same key is never enqueued twice.
+    pub dedupe_key: String,
+    /// Not before.
+    pub not_before: DateTime<Utc>,
+}
+
+/// Puts a message in the outbox; a repeated dedupe key is ignored. Marketing
+/// to a customer without marketing consent is recorded as SUPPRESSED and
+/// never sent. Returns whether a row was written.
+pub async fn enqueue<C: ConnectionTrait>(
+    db: &C,
+    n: NewNotification,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    Ok(enqueue_many(db, vec![n], now).await? > 0)
+}
+
+/// `enqueue` for many messages in one statement.
+pub async fn enqueue_many<C: ConnectionTrait>(
+    db: &C,
+    items: Vec<NewNotification>,
+    now: DateTime<Utc>,
+) -> ApiResult<u64> {
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<notification::ActiveModel> = items
+        .into_iter()
+        .map(|n| {
+            let suppressed = n.category == NotificationCategory::Marketing
+                && n.customer.as_ref().is_some_and(|c| !c.marketing_consent);
+            let address = match (n.channel, &n.customer) {
+                (NotificationChannel::Sms | NotificationChannel::Wechat, Some(c)) => {
+                    Some(c.mobile.clone())
+                }
+                _ => None,
+            };
+            let status = if suppressed {
+                NotificationStatus::Suppressed
+            } else {
+                NotificationStatus::Pending
+            };
+            notification::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                store_id: Set(n.store_id),
+                channel: Set(n.channel.as_str().into()),
+                category: Set(n.category.as_str().into()),
+                template: Set(n.template),
+                variables: Set(n.variables),
+                recipient_staff_id: Set(n.staff_id),
+                recipient_customer_id: Set(n.customer.map(|c| c.id)),
+                address: Set(address),
+                task_id: Set(n.task_id),
+                dedupe_key: Set(n.dedupe_key),
+                status: Set(status.as_str().into()),
+                attempts: Set(0),
+                next_attempt_at: Set(n.not_before),
+                lease_until: Set(None),
+                last_error: Set(None),
+                sent_at: Set(None),
+                read_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+        })
+        .collect();
+    let mut written = 0;
+    for chunk in rows.chunks(500) {
+        written += notification::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(notification::Column::DedupeKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(written)
+}
+
+/// Runs `UPDATE table SET .. WHERE id IN (first `limit` rows matching
+/// `cond`) RETURNING *`. On PostgreSQL the rows are locked with SKIP LOCKED,
+/// so concurrent workers each take different rows; SQLite serialises
+/// writers, so the plain form is already exclusive. `$1..$n` placeholders.
+pub async fn update_returning<C, E>(
+    db: &C,
+    entity: E,
+    set: &str,
+    cond: &str,
+    order: &str,
+    limit: u64,
+    values: Vec<Value>,
+) -> ApiResult<Vec<E::Model>>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+{
+    let backend = db.get_database_backend();
+    let table = entity.table_name();
+    let lock = if backend == DbBackend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE {table} SET {set} WHERE id IN (SELECT id FROM {table} WHERE {cond} ORDER BY {order} LIMIT {limit}{lock}) RETURNING *"
+    );
+    let sql = if backend == DbBackend::Postgres {
+        sql
+    } else {
+        sql.replace('$', "?")
+    };
+    Ok(E::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .all(db)
+        .await?)
+}
+
+/// How long a worker may hold a claimed message before another may retry it.
+pub const LEASE: i64 = 60;
+
+/// Claims up to `limit` messages that are due (or whose lease ran out).
+pub async fn claim<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> ApiResult<Vec<notification::Model>> {
+    update_returning(
+        db,
+        notification::Entity,
+        "status = 'SENDING', lease_until = $2, attempts = attempts + 1, updated_at = $1",
+        "(status = 'PENDING' AND next_attempt_at <= $1) OR (status = 'SENDING' AND lease_until < $1)",
+        "next_attempt_at, id",
+        limit,
+        vec![now.into(), (now + Duration::seconds(LEASE)).into()],
+    )
+    .await
+}
+
+/// What became of one claimed message.
+pub enum Outcome {
+    /// Delivered.
+    Sent,
+    /// Failed; retry later, or give up after `max_attempts`.
+    Failed(String),
+    /// Not now (quiet hours): back to the queue without using an attempt.
+    Deferred(DateTime<Utc>),
+}
+
+/// Records the outcome of a claimed message, only while the claim is still
+/// this worker's (same attempt number, still SENDING).
+pub async fn finish<C: ConnectionTrait>(
+    db: &C,
+    n: &notification::Model,
+    outcome: Outcome,
+    max_attempts: i32,
+    now: DateTime<Utc>,
+) -> ApiResult<NotificationStatus> {
+    let mut q = notification::Entity::update_many()
+        .col_expr(
+            notification::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(notification::Column::UpdatedAt, Expr::value(now));
+    let status = match outcome {
+        Outcome::Sent => {
+            q = q.col_expr(notification::Column::SentAt, Expr::value(now));
+            NotificationStatus::Sent
+        }
+        Outcome::Failed(err) => {
+            q = q.col_expr(notification::Column::LastError, Expr::value(err));
+            if n.attempts >= max_attempts {
+                NotificationStatus::Dead
+            } else {
+                q = q.col_expr(
+                    notification::Column::NextAttemptAt,
+                    Expr::value(now + super::rules::backoff(n.attempts)),
+                );
+                NotificationStatus::Pending
+            }
+        }
+        Outcome::Deferred(until) => {
+            q = q
+                .col_expr(notification::Column::NextAttemptAt, Expr::value(until))
+                .col_expr(notification::Column::Attempts, Expr::value(n.attempts - 1));
+            NotificationStatus::Pending
+        }
+    };
+    q.col_expr(notification::Column::Status, Expr::value(status.as_str()))
+        .filter(notification::Column::Id.eq(n.id))
+        .filter(notification::Column::Status.eq(NotificationStatus::Sending.as_str()))
+        .filter(notification::Column::Attempts.eq(n.attempts))
+        .exec(db)
+        .await?;
+    Ok(status)
+}
+
+/// Sends messages somewhere: SMS gateway, mail server, WeChat.
+#[async_trait::async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// Delivers one message. Must be idempotent per `n.id`.
+    async fn deliver(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        n: &notification::Model,
+        body: &str,
+    ) -> Result<(), String>;
+}
+
+/// The built-in provider: records each delivery in `notification_delivery`
+/// (one row per notification, so a repeat is a no-op). WeChat templates need
+/// an account this build does not have: they fail and end as dead letters,
+/// visible to managers.
+pub struct LocalProvider;
+
+#[async_trait::async_trait]
+impl Provider for LocalProvider {
+    async fn deliver(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        n: &notification::Model,
+        body: &str,
+    ) -> Result<(), String> {
+        let channel = NotificationChannel::parse(&n.channel);
+        if channel == Some(NotificationChannel::Wechat) {
+            return Err("WeChat template messages are not configured for this store".into());
+        }
+        if matches!(
+            channel,
+            Some(NotificationChannel::Sms | NotificationChannel::Email)
+        ) && n.address.is_none()
+        {
+            return Err("the recipient has no address for this channel".into());
+        }
+        let row = notification_delivery::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            notification_id: Set(n.id),
+            channel: Set(n.channel.clone()),
+            address: Set(n.address.clone()),
+            body: Set(body.to_string()),
+            delivered_at: Set(Utc::now()),
+        };
+        notification_delivery::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(notification_delivery::Column::NotificationId)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                tracing::error!(error = %e, "recording a delivery failed");
+                "could not record the delivery".to_string()
+            })
+    }
+}
+
+/// The text a message carries.
+pub fn body_of(n: &notification::Model) -> String {
+    render(&n.template, &n.variables)
+}
+
+/// Filters for the store's outbox.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct NotificationFilter {
+    /// Only this status (DEAD for the dead-letter list).
+    pub status: Option<NotificationStatus>,
+    /// Only this channel.
+    pub channel: Option<NotificationChannel>,
+}
+
+fn outbox_scope(actor: &Actor) -> ApiResult<Condition> {
+    match actor.reach() {
+        Reach::Store(s) if actor.role == Role::StoreManager => {
+            Ok(Condition::all().add(notification::Column::StoreId.eq(s)))
+        }
+        Reach::Store(_) => Err(ApiError::Forbidden),
+        _ => Ok(Condition::all()
+            .add(notification::Column::StoreId.in_subquery(actor.store_ids_query()))),
+    }
+}
+
+/// The outbox of the stores the actor manages, newest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    f: &NotificationFilter,
+    args: &PageArgs,
+    want_total: bool,
+) -> ApiResult<Page<notification::Model>> {
+    let mut q = notification::Entity::find().filter(outbox_scope(actor)?);
+    if let Some(s) = f.status {
+        q = q.filter(notification::Column::Status.eq(s.as_str()));
+    }
+    if let Some(c) = f.channel {
+        q = q.filter(notification::Column::Channel.eq(c.as_str()));
+    }
+    paging::fetch(
+        db,
+        q,
+        Keys {
+            at: None,
+            id: notification::Column::Id,
+        },
+        args,
+        |m| Cursor { at: None, id: m.id },
+        want_total,
+    )
+    .await
+}
+
+/// The signed-in staff member's in-app messages that have been delivered.
+pub async fn inbox<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    unread_only: bool,
+    args: &PageArgs,
+    want_total: bool,
+) -> ApiResult<Page<notification::Model>> {
+    let mut q = notification::Entity::find()
+        .filter(notification::Column::RecipientStaffId.eq(actor.staff_id))
+        .filter(notification::Column::Channel.eq(NotificationChannel::InApp.as_str()))
+        .filter(notification::Column::Status.eq(NotificationStatus::Sent.as_str()));
+    if unread_only {
+        q = q.filter(notification::Column::ReadAt.is_null());
+    }
+    paging::fetch(
+        db,
+        q,
+        Keys {
+            at: None,
+            id: notification::Column::Id,
+        },
+        args,
+        |m| Cursor { at: None, id: m.id },
+        want_total,
+    )
+    .await
+}
+
+/// Marks the actor's own messages read; returns how many changed.
+pub async fn mark_read<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    ids: &[ID],
+    now: DateTime<Utc>,
+) -> ApiResult<u64> {
+    let uuids: Vec<Uuid> = ids
+        .iter()
+        .filter_map(|i| ids::decode(i, NodeKind::Notification))
+        .collect();
+    let r = notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(now))
+        .filter(notification::Column::Id.is_in(uuids))
+        .filter(notification::Column::RecipientStaffId.eq(actor.staff_id))
+        .filter(notification::Column::ReadAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected)
+}
+
+/// A message from the store to a customer.
+#[derive(InputObject, Clone, Debug)]
+pub struct SendCustomerMessageInput {
+    /// The customer.
+    pub customer_id: ID,
+    /// SMS or WECHAT (to the customer's mobile).
+    #[graphql(default_with = "NotificationChannel::Sms")]
+    pub channel: NotificationChannel,
+    /// SERVICE (appointments, reminders) or MARKETING (offers, events; only
+    /// sent with the customer's marketing consent).
+    pub category: NotificationCategory,
+    /// The text (at most 500 characters).
+    pub text: String,
+    /// Send no earlier than this (default now); quiet hours still apply.
+    pub send_at: Option<DateTime<Utc>>,
+}
+
+/// Queues a message to a customer and notes it in the customer log.
+pub async fn send_to_customer<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: SendCustomerMessageInput,
+) -> ApiResult<notification::Model> {
+    use sea_orm::TransactionSession;
+    let id = ids::decode_field(&input.customer_id, NodeKind::Customer, "customerId")?;
+    let c = customers::find_writable(db, actor, id, "customerId").await?;
+    if !matches!(
+        input.channel,
+        NotificationChannel::Sms | NotificationChannel::Wechat
+    ) {
+        return Err(ApiError::field(
+            "channel",
+            UserErrorCode::Invalid,
+            "customers are reached by SMS or WeChat",
+        ));
+    }
+    if input.category == NotificationCategory::Internal {
+        return Err(ApiError::field(
+            "category",
+            UserErrorCode::Invalid,
+            "choose SERVICE or MARKETING",
+        ));
+    }
+    let text = customer_rules::text(&input.text, "text", 500)?;
+    let key = format!("manual:{}", Uuid::now_v7());
+    let txn = db.begin().await?;
+    enqueue(
+        &txn,
+        NewNotification {
+            store_id: c.store_id,
+            channel: input.channel,
+            category: input.category,
+            template: text.clone(),
+            variables: serde_json::json!({}),
+            staff_id: None,
+            customer: Some(c.clone()),
+            task_id: None,
+            dedupe_key: key.clone(),
+            not_before: input.send_at.unwrap_or(now).max(now),
+        },
+        now,
+    )
+    .await?;
+    log::append(
+        &txn,
+        LogEvent {
+            store_id: c.store_id,
+            customer_id: c.id,
+            kind: LogKind::Contact,
+            channel: if input.channel == NotificationChannel::Wechat {
+                Channel::Wechat
+            } else {
+                Channel::Sms
+            },
+            staff_id: Some(actor.staff_id),
+            summary: text,
+            outcome: None,
+            subject: None,
+            occurred_at: now,
+        },
+        now,
+    )
+    .await?;
+    let row = notification::Entity::find()
+        .filter(notification::Column::DedupeKey.eq(key))
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    txn.commit().await?;
+    Ok(row)
+}

@@ -1,0 +1,810 @@
+//! Tasks in the database, through the actor's scope.
+use std::collections::HashMap;
+
+use async_graphql::{InputObject, ID};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entity::{staff, task, vehicle};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, OnConflict},
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionSession, TransactionTrait, TryIntoModel,
+};
+use uuid::Uuid;
+
+use super::{
+    events::{self, TaskChange},
+    rules::{self, TaskKind, TaskSpec, TaskStatus},
+};
+use crate::{
+    auth::{actor::Reach, Actor, Role},
+    customers::{
+        log::{self, LogEvent},
+        rules::{self as text_rules, Channel, LogKind},
+        store as customers,
+    },
+    error::{ApiError, ApiResult, UserErrorCode},
+    ids::{self, NodeKind},
+    org::store as org,
+    paging::{self, Cursor, Keys, Page, PageArgs},
+};
+
+const LIVE: [&str; 2] = ["OPEN", "OVERDUE"];
+
+/// The tasks the actor may see: managers their store's, other store staff
+/// their own and their role queue's, network roles their stores'.
+pub fn visible(actor: &Actor) -> Condition {
+    match actor.reach() {
+        Reach::Store(s) if actor.role == Role::StoreManager => {
+            Condition::all().add(task::Column::StoreId.eq(s))
+        }
+        Reach::Store(_) => mine(actor),
+        _ => Condition::all().add(task::Column::StoreId.in_subquery(actor.store_ids_query())),
+    }
+}
+
+/// Tasks for the actor to do: assigned to them, or waiting in their role's
+/// queue in their store.
+pub fn mine(actor: &Actor) -> Condition {
+    let mut c = Condition::any().add(task::Column::AssigneeId.eq(actor.staff_id));
+    if let Some(store) = actor.store_id {
+        c = c.add(
+            Condition::all()
+                .add(task::Column::AssigneeId.is_null())
+                .add(task::Column::StoreId.eq(store))
+                .add(task::Column::AssigneeRole.eq(actor.role.as_str())),
+        );
+    }
+    c
+}
+
+/// A task by id, if visible.
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<Option<task::Model>> {
+    Ok(task::Entity::find_by_id(id)
+        .filter(visible(actor))
+        .one(db)
+        .await?)
+}
+
+/// The record a task is about.
+#[derive(Clone, Copy, Debug)]
+pub struct Subject {
+    /// Type name (Vehicle, Lead, RepairOrder, Complaint, …).
+    pub kind: &'static str,
+    /// Its id.
+    pub id: Uuid,
+}
+
+/// Who and what rule-derived tasks are about.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleTarget {
+    /// The store.
+    pub store_id: Uuid,
+    /// The customer.
+    pub customer_id: Uuid,
+    /// The vehicle, if any.
+    pub vehicle_id: Option<Uuid>,
+    /// The record the event happened to.
+    pub subject: Subject,
+    /// Who caused the event.
+    pub created_by: Option<Uuid>,
+}
+
+/// Creates the tasks a rule derived, inside the caller's transaction. The
+/// unique rule key (rule + subject) means a rule never creates the same task
+/// twice, whoever calls it and however often. Returns the tasks created now.
+pub async fn create_from_rules<C: ConnectionTrait>(
+    db: &C,
+    about: &RuleTarget,
+    specs: Vec<TaskSpec>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let settings = org::settings(db, about.store_id).await?;
+    let (store_id, customer_id, subject) = (about.store_id, about.customer_id, about.subject);
+    let mut created = Vec::new();
+    for spec in specs {
+        let row = task::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            store_id: Set(store_id),
+            kind: Set(spec.kind.as_str().into()),
+            title: Set(spec.title),
+            reason: Set(spec.reason),
+            customer_id: Set(customer_id),
+            subject_type: Set(Some(subject.kind.into())),
+            subject_id: Set(Some(subject.id)),
+            vehicle_id: Set(about.vehicle_id),
+            assignee_id: Set(None),
+            assignee_role: Set(spec.queue.map(|r| r.as_str().to_string())),
+            earliest_at: Set(spec.window.earliest),
+            due_at: Set(spec.window.due),
+            latest_at: Set(spec.window.latest),
+            status: Set(TaskStatus::Open.as_str().into()),
+            outcome: Set(None),
+            rule: Set(Some(spec.rule.into())),
+            rule_key: Set(Some(format!("{}:{}", spec.rule, subject.id))),
+            remind_at: Set(rules::remind_at(&settings, spec.window.due, now)),
+            reminded_at: Set(None),
+            escalation_level: Set(0),
+            max_escalation_level: Set(spec.max_escalation),
+            escalated_at: Set(None),
+            created_by: Set(about.created_by),
+            completed_by: Set(None),
+            completed_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        let written = task::Entity::insert(row.clone())
+            .on_conflict(
+                OnConflict::column(task::Column::RuleKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+        if written == 1 {
+            created.push(row.try_into_model()?);
+        }
+    }
+    Ok(created)
+}
+
+/// A delivered car: the store's rules derive its revisit and first-service
+/// reminder. Called in the transaction that records the delivery.
+pub async fn on_delivery<C: ConnectionTrait>(
+    db: &C,
+    v: &vehicle::Model,
+    delivered: NaiveDate,
+    created_by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let Some(store) = org::store_by_id(db, v.store_id).await? else {
+        return Ok(Vec::new());
+    };
+    let settings = crate::org::rules::StoreSettings::from_json(&store.settings);
+    let tz = rules::zone(&store.time_zone);
+    let label = format!("{} {}", v.model, v.plate.as_deref().unwrap_or(&v.vin));
+    let specs = rules::after_delivery(&settings, tz, delivered, rules::local_day(tz, now), &label);
+    let about = RuleTarget {
+        store_id: v.store_id,
+        customer_id: v.owner_id,
+        vehicle_id: Some(v.id),
+        subject: Subject {
+            kind: "Vehicle",
+            id: v.id,
+        },
+        created_by,
+    };
+    create_from_rules(db, &about, specs, now).await
+}
+
+/// Cancels a subject's live tasks when they no longer make sense (a lost
+/// lead, a withdrawn complaint). For the domain that owns the subject.
+pub async fn cancel_for_subject<C: ConnectionTrait>(
+    db: &C,
+    subject_id: Uuid,
+    why: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<u64> {
+    let r = task::Entity::update_many()
+        .col_expr(
+            task::Column::Status,
+            Expr::value(TaskStatus::Cancelled.as_str()),
+        )
+        .col_expr(task::Column::Outcome, Expr::value(why))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(task::Column::SubjectId.eq(subject_id))
+        .filter(task::Column::Status.is_in(LIVE))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected)
+}
+
+/// A task created by hand.
+#[derive(InputObject, Clone, Debug)]
+pub struct CreateTaskInput {
+    /// The customer it is about.
+    pub customer_id: ID,
+    /// Kind (default CUSTOM).
+    #[graphql(default_with = "TaskKind::Custom")]
+    pub kind: TaskKind,
+    /// Short title (at most 100 characters).
+    pub title: String,
+    /// Why, for whoever does it (at most 1000 characters).
+    pub reason: Option<String>,
+    /// When it is due; must be in the future.
+    pub due_at: DateTime<Utc>,
+    /// Not before (default now).
+    pub earliest_at: Option<DateTime<Utc>>,
+    /// Who does it (default: you).
+    pub assignee_id: Option<ID>,
+    /// The vehicle it is about.
+    pub vehicle_id: Option<ID>,
+}
+
+async fn active_staff_in<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    store: Uuid,
+    field: &str,
+) -> ApiResult<staff::Model> {
+    staff::Entity::find_by_id(id)
+        .filter(staff::Column::StoreId.eq(store))
+        .filter(staff::Column::Active.eq(true))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ApiError::field(
+                field,
+                UserErrorCode::NotFound,
+                "no active staff member with that id in this store",
+            )
+        })
+}
+
+/// Creates a task by hand for a customer the actor may write.
+pub async fn create_manual<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: CreateTaskInput,
+) -> ApiResult<task::Model> {
+    let cid = ids::decode_field(&input.customer_id, NodeKind::Customer, "customerId")?;
+    let c = customers::find_writable(db, actor, cid, "customerId").await?;
+    let title = text_rules::text(&input.title, "title", 100)?;
+    let reason = text_rules::opt_text(input.reason.as_deref(), "reason", 1000)?
+        .unwrap_or_else(|| title.clone());
+    if input.due_at <= now {
+        return Err(ApiError::field(
+            "dueAt",
+            UserErrorCode::OutOfRange,
+            "the due date is in the past",
+        ));
+    }
+    let earliest = input.earliest_at.unwrap_or(now);
+    if earliest > input.due_at {
+        return Err(ApiError::field(
+            "earliestAt",
+            UserErrorCode::OutOfRange,
+            "earliestAt is after dueAt",
+        ));
+    }
+    let assignee = match ids::decode_opt(input.assignee_id.as_ref(), NodeKind::Staff, "assigneeId")?
+    {
+        Some(id) => active_staff_in(db, id, c.store_id, "assigneeId").await?.id,
+        None => actor.staff_id,
+    };
+    let vehicle_id =
+        match ids::decode_opt(input.vehicle_id.as_ref(), NodeKind::Vehicle, "vehicleId")? {
+            Some(v) => match crate::customers::vehicles::find(db, actor, v).await? {
+                Some(v) if v.owner_id == c.id => Some(v.id),
+                _ => {
+                    return Err(ApiError::field(
+                        "vehicleId",
+                        UserErrorCode::NotFound,
+                        "no such vehicle of this customer",
+                    ))
+                }
+            },
+            None => None,
+        };
+    let settings = org::settings(db, c.store_id).await?;
+    let row = task::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        store_id: Set(c.store_id),
+        kind: Set(input.kind.as_str().into()),
+        title: Set(title),
+        reason: Set(reason),
+        customer_id: Set(c.id),
+        subject_type: Set(None),
+        subject_id: Set(None),
+        vehicle_id: Set(vehicle_id),
+        assignee_id: Set(Some(assignee)),
+        assignee_role: Set(None),
+        earliest_at: Set(earliest),
+        due_at: Set(input.due_at),
+        latest_at: Set(input.due_at),
+        status: Set(TaskStatus::Open.as_str().into()),
+        outcome: Set(None),
+        rule: Set(None),
+        rule_key: Set(None),
+        remind_at: Set(rules::remind_at(&settings, input.due_at, now)),
+        reminded_at: Set(None),
+        escalation_level: Set(0),
+        // Complaints escalate beyond the store (DOMAIN.md); other work stops at the manager.
+        max_escalation_level: Set(if input.kind == TaskKind::ComplaintResponse {
+            2
+        } else {
+            1
+        }),
+        escalated_at: Set(None),
+        created_by: Set(Some(actor.staff_id)),
+        completed_by: Set(None),
+        completed_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let t = task::Entity::insert(row).exec_with_returning(db).await?;
+    events::publish_all(std::slice::from_ref(&t), TaskChange::Created);
+    Ok(t)
+}
+
+fn may_work_on(actor: &Actor, t: &task::Model) -> bool {
+    let own = t.assignee_id == Some(actor.staff_id);
+    let queue = t.assignee_id.is_none()
+        && actor.store_id == Some(t.store_id)
+        && t.assignee_role.as_deref() == Some(actor.role.as_str());
+    let manager = actor.role == Role::StoreManager && actor.store_id == Some(t.store_id);
+    own || queue || manager
+}
+
+async fn live_task<C: ConnectionTrait>(db: &C, actor: &Actor, id: &ID) -> ApiResult<task::Model> {
+    let uuid = ids::decode_field(id, NodeKind::Task, "taskId")?;
+    let t = find(db, actor, uuid)
+        .await?
+        .ok_or_else(|| ApiError::field("taskId", UserErrorCode::NotFound, "no such task"))?;
+    if !may_work_on(actor, &t) {
+        return Err(ApiError::field(
+            "taskId",
+            UserErrorCode::NotAllowed,
+            "this task is someone else's",
+        ));
+    }
+    if !TaskStatus::parse(&t.status).is_some_and(TaskStatus::is_live) {
+        return Err(ApiError::field(
+            "taskId",
+            UserErrorCode::Conflict,
+            format!("the task is already {}", t.status.to_lowercase()),
+        ));
+    }
+    Ok(t)
+}
+
+/// The next step, scheduled when a task is completed.
+#[derive(InputObject, Clone, Debug)]
+pub struct NextTaskInput {
+    /// Title of the next task.
+    pub title: String,
+    /// When it is due; must be in the future.
+    pub due_at: DateTime<Utc>,
+    /// Kind (default FOLLOW_UP).
+    #[graphql(default_with = "TaskKind::FollowUp")]
+    pub kind: TaskKind,
+}
+
+/// Completing a task.
+#[derive(InputObject, Clone, Debug)]
+pub struct CompleteTaskInput {
+    /// The task.
+    pub task_id: ID,
+    /// What came of it (at most 1000 characters); goes into the customer log.
+    pub outcome: String,
+    /// How the customer was reached (default PHONE).
+    #[graphql(default_with = "Channel::Phone")]
+    pub channel: Channel,
+    /// Schedule the next step in the same go.
+    pub next: Option<NextTaskInput>,
+}
+
+/// Completes a task: records the outcome, writes the customer log and
+/// optionally schedules the next task, all in one transaction. Returns the
+/// completed task and the next one.
+pub async fn complete<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: CompleteTaskInput,
+) -> ApiResult<(task::Model, Option<task::Model>)> {
+    let t = live_task(db, actor, &input.task_id).await?;
+    let outcome = text_rules::text(&input.outcome, "outcome", 1000)?;
+    if let Some(n) = &input.next {
+        text_rules::text(&n.title, "next.title", 100)?;
+        if n.due_at <= now {
+            return Err(ApiError::field(
+                "next.dueAt",
+                UserErrorCode::OutOfRange,
+                "the next task's due date is in the past",
+            ));
+        }
+    }
+    let txn = db.begin().await?;
+    let done = task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(TaskStatus::Done.as_str()))
+        .col_expr(task::Column::Outcome, Expr::value(outcome.clone()))
+        .col_expr(task::Column::CompletedBy, Expr::value(actor.staff_id))
+        .col_expr(task::Column::CompletedAt, Expr::value(now))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(task::Column::Id.eq(t.id))
+        .filter(task::Column::Status.is_in(LIVE))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(ApiError::field(
+            "taskId",
+            UserErrorCode::Conflict,
+            "the task changed meanwhile; reload it",
+        ));
+    }
+    let kind = if TaskKind::parse(&t.kind) == Some(TaskKind::Revisit) {
+        LogKind::Revisit
+    } else {
+        LogKind::Task
+    };
+    log::append(
+        &txn,
+        LogEvent {
+            store_id: t.store_id,
+            customer_id: t.customer_id,
+            kind,
+            channel: input.channel,
+            staff_id: Some(actor.staff_id),
+            summary: t.title.clone(),
+            outcome: Some(outcome),
+            subject: Some(("Task", t.id)),
+            occurred_at: now,
+        },
+        now,
+    )
+    .await?;
+    let next = match input.next {
+        Some(n) => {
+            let settings = org::settings(&txn, t.store_id).await?;
+            let row = task::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                store_id: Set(t.store_id),
+                kind: Set(n.kind.as_str().into()),
+                title: Set(n.title.trim().to_string()),
+                reason: Set(format!("Next step after: {}", t.title)),
+                customer_id: Set(t.customer_id),
+                subject_type: Set(t.subject_type.clone()),
+                subject_id: Set(t.subject_id),
+                vehicle_id: Set(t.vehicle_id),
+                assignee_id: Set(Some(actor.staff_id)),
+                assignee_role: Set(None),
+                earliest_at: Set(now),
+                due_at: Set(n.due_at),
+                latest_at: Set(n.due_at),
+                status: Set(TaskStatus::Open.as_str().into()),
+                outcome: Set(None),
+                rule: Set(None),
+                rule_key: Set(None),
+                remind_at: Set(rules::remind_at(&settings, n.due_at, now)),
+                reminded_at: Set(None),
+                escalation_level: Set(0),
+                max_escalation_level: Set(t.max_escalation_level),
+                escalated_at: Set(None),
+                created_by: Set(Some(actor.staff_id)),
+                completed_by: Set(None),
+                completed_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            };
+            Some(task::Entity::insert(row).exec_with_returning(&txn).await?)
+        }
+        None => None,
+    };
+    let done = task::Entity::find_by_id(t.id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    txn.commit().await?;
+    events::publish_all(std::slice::from_ref(&done), TaskChange::Completed);
+    if let Some(n) = &next {
+        events::publish_all(std::slice::from_ref(n), TaskChange::Created);
+    }
+    Ok((done, next))
+}
+
+/// Cancelling a task.
+#[derive(InputObject, Clone, Debug)]
+pub struct CancelTaskInput {
+    /// The task.
+    pub task_id: ID,
+    /// Why (at most 500 characters).
+    pub reason: String,
+}
+
+/// Cancels a live task (its assignee, its queue, or the store manager).
+pub async fn cancel<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: CancelTaskInput,
+) -> ApiResult<task::Model> {
+    let t = live_task(db, actor, &input.task_id).await?;
+    let reason = text_rules::text(&input.reason, "reason", 500)?;
+    task::Entity::update_many()
+        .col_expr(
+            task::Column::Status,
+            Expr::value(TaskStatus::Cancelled.as_str()),
+        )
+        .col_expr(task::Column::Outcome, Expr::value(reason))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(task::Column::Id.eq(t.id))
+        .filter(task::Column::Status.is_in(LIVE))
+        .exec(db)
+        .await?;
+    let t = task::Entity::find_by_id(t.id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    events::publish_all(std::slice::from_ref(&t), TaskChange::Cancelled);
+    Ok(t)
+}
+
+/// Handing one task to someone else.
+#[derive(InputObject, Clone, Debug)]
+pub struct ReassignTaskInput {
+    /// The task.
+    pub task_id: ID,
+    /// The new assignee, active in the task's store.
+    pub assignee_id: ID,
+}
+
+/// Reassigns one live task (store manager).
+pub async fn reassign<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: ReassignTaskInput,
+) -> ApiResult<task::Model> {
+    actor.require(&[Role::StoreManager])?;
+    let t = live_task(db, actor, &input.task_id).await?;
+    let to = ids::decode_field(&input.assignee_id, NodeKind::Staff, "assigneeId")?;
+    let to = active_staff_in(db, to, t.store_id, "assigneeId").await?;
+    task::Entity::update_many()
+        .col_expr(task::Column::AssigneeId, Expr::value(to.id))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(task::Column::Id.eq(t.id))
+        .exec(db)
+        .await?;
+    let t = task::Entity::find_by_id(t.id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    events::publish_all(std::slice::from_ref(&t), TaskChange::Assigned);
+    Ok(t)
+}
+
+/// Moves every live task of one staff member to another (inside the
+/// caller's transaction). Returns the moved tasks.
+pub async fn move_all<C: ConnectionTrait>(
+    db: &C,
+    from: Uuid,
+    to: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let moved = task::Entity::find()
+        .filter(task::Column::AssigneeId.eq(from))
+        .filter(task::Column::Status.is_in(LIVE))
+        .all(db)
+        .await?;
+    task::Entity::update_many()
+        .col_expr(task::Column::AssigneeId, Expr::value(to))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(task::Column::AssigneeId.eq(from))
+        .filter(task::Column::Status.is_in(LIVE))
+        .exec(db)
+        .await?;
+    Ok(moved
+        .into_iter()
+        .map(|t| task::Model {
+            assignee_id: Some(to),
+            ..t
+        })
+        .collect())
+}
+
+/// How many live tasks a staff member holds.
+pub async fn live_count<C: ConnectionTrait>(db: &C, staff_id: Uuid) -> ApiResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(task::Entity::find()
+        .filter(task::Column::AssigneeId.eq(staff_id))
+        .filter(task::Column::Status.is_in(LIVE))
+        .count(db)
+        .await?)
+}
+
+/// Handing all of one person's tasks to another.
+#[derive(InputObject, Clone, Debug)]
+pub struct ReassignTasksInput {
+    /// Whose tasks.
+    pub from_staff_id: ID,
+    /// To whom.
+    pub to_staff_id: ID,
+}
+
+/// Reassigns every live task of a staff member (store manager).
+pub async fn reassign_all<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: ReassignTasksInput,
+) -> ApiResult<u64> {
+    actor.require(&[Role::StoreManager])?;
+    let store = actor.own_store()?;
+    let from = ids::decode_field(&input.from_staff_id, NodeKind::Staff, "fromStaffId")?;
+    let to = ids::decode_field(&input.to_staff_id, NodeKind::Staff, "toStaffId")?;
+    staff::Entity::find_by_id(from)
+        .filter(staff::Column::StoreId.eq(store))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ApiError::field(
+                "fromStaffId",
+                UserErrorCode::NotFound,
+                "no such staff member in this store",
+            )
+        })?;
+    let to = active_staff_in(db, to, store, "toStaffId").await?;
+    let moved = move_all(db, from, to.id, now).await?;
+    events::publish_all(&moved, TaskChange::Assigned);
+    Ok(moved.len() as u64)
+}
+
+/// The signed-in staff member's day.
+pub struct MyDay {
+    /// Past due, oldest first.
+    pub overdue: Vec<task::Model>,
+    /// Due before the end of today (store time).
+    pub due_today: Vec<task::Model>,
+    /// Due in the next days.
+    pub upcoming: Vec<task::Model>,
+}
+
+/// Most tasks "my day" lists in each section.
+const MY_DAY_LIMIT: u64 = 200;
+
+/// "My day": open work, overdue first, then due today, then upcoming, in one
+/// query. Days are the store's local days.
+pub async fn my_day<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    upcoming_days: i64,
+) -> ApiResult<MyDay> {
+    let tz = match actor.store_id {
+        Some(s) => org::store_by_id(db, s)
+            .await?
+            .map(|s| rules::zone(&s.time_zone)),
+        None => None,
+    }
+    .unwrap_or(chrono_tz::Asia::Shanghai);
+    let today = rules::local_day(tz, now);
+    let end_today = rules::day_end(tz, today);
+    let horizon = rules::day_end(tz, today + Duration::days(upcoming_days.clamp(0, 60)));
+    let rows = task::Entity::find()
+        .filter(mine(actor))
+        .filter(task::Column::Status.is_in(LIVE))
+        .filter(task::Column::DueAt.lte(horizon))
+        .order_by_asc(task::Column::DueAt)
+        .order_by_asc(task::Column::Id)
+        .limit(MY_DAY_LIMIT * 3)
+        .all(db)
+        .await?;
+    let mut day = MyDay {
+        overdue: Vec::new(),
+        due_today: Vec::new(),
+        upcoming: Vec::new(),
+    };
+    for t in rows {
+        let section = if t.status == TaskStatus::Overdue.as_str() || t.due_at < now {
+            &mut day.overdue
+        } else if t.due_at <= end_today {
+            &mut day.due_today
+        } else {
+            &mut day.upcoming
+        };
+        if (section.len() as u64) < MY_DAY_LIMIT {
+            section.push(t);
+        }
+    }
+    Ok(day)
+}
+
+/// Filters for task lists.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct TaskFilter {
+    /// Only these statuses.
+    pub status: Option<Vec<TaskStatus>>,
+    /// Only this kind.
+    pub kind: Option<TaskKind>,
+    /// Only this assignee.
+    pub assignee_id: Option<ID>,
+    /// Only this customer.
+    pub customer_id: Option<ID>,
+}
+
+/// A page of visible tasks, latest due first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    f: &TaskFilter,
+    args: &PageArgs,
+    want_total: bool,
+) -> ApiResult<Page<task::Model>> {
+    let mut q = task::Entity::find().filter(visible(actor));
+    if let Some(s) = &f.status {
+        q = q.filter(task::Column::Status.is_in(s.iter().map(|s| s.as_str())));
+    }
+    if let Some(k) = f.kind {
+        q = q.filter(task::Column::Kind.eq(k.as_str()));
+    }
+    if let Some(id) = &f.assignee_id {
+        let s = ids::decode(id, NodeKind::Staff)
+            .ok_or_else(|| ApiError::BadInput("assigneeId is not a Staff id".into()))?;
+        q = q.filter(task::Column::AssigneeId.eq(s));
+    }
+    if let Some(id) = &f.customer_id {
+        let c = ids::decode(id, NodeKind::Customer)
+            .ok_or_else(|| ApiError::BadInput("customerId is not a Customer id".into()))?;
+        q = q.filter(task::Column::CustomerId.eq(c));
+    }
+    paging::fetch(
+        db,
+        q,
+        Keys {
+            at: Some(task::Column::DueAt),
+            id: task::Column::Id,
+        },
+        args,
+        |m| Cursor {
+            at: Some(m.due_at),
+            id: m.id,
+        },
+        want_total,
+    )
+    .await
+}
+
+/// Open and overdue counts per assignee (None = a role queue) and queue.
+pub struct Workload {
+    /// The staff member, or None for a queue.
+    pub staff_id: Option<Uuid>,
+    /// The queue's role, for unassigned work.
+    pub queue: Option<String>,
+    /// Live tasks.
+    pub open: u64,
+    /// Of which overdue.
+    pub overdue: u64,
+}
+
+/// Workload of every assignee in the manager's store.
+pub async fn workload<C: ConnectionTrait>(db: &C, actor: &Actor) -> ApiResult<Vec<Workload>> {
+    actor.require(&[Role::StoreManager])?;
+    let store = actor.own_store()?;
+    let rows: Vec<(Option<Uuid>, Option<String>, String, i64)> = task::Entity::find()
+        .select_only()
+        .column(task::Column::AssigneeId)
+        .column(task::Column::AssigneeRole)
+        .column(task::Column::Status)
+        .column_as(Expr::col(task::Column::Id).count(), "n")
+        .filter(task::Column::StoreId.eq(store))
+        .filter(task::Column::Status.is_in(LIVE))
+        .group_by(task::Column::AssigneeId)
+        .group_by(task::Column::AssigneeRole)
+        .group_by(task::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut map: HashMap<(Option<Uuid>, Option<String>), Workload> = HashMap::new();
+    for (staff_id, role, status, n) in rows {
+        let queue = if staff_id.is_some() { None } else { role };
+        let w = map.entry((staff_id, queue.clone())).or_insert(Workload {
+            staff_id,
+            queue,
+            open: 0,
+            overdue: 0,
+        });
+        w.open += u64::try_from(n).unwrap_or(0);
+        if status == TaskStatus::Overdue.as_str() {
+            w.overdue += u64::try_from(n).unwrap_or(0);
+        }
+    }
+    let mut out: Vec<Workload> = map.into_values().collect();
+    out.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(b.open.cmp(&a.open)));
+    Ok(out)
+}
