@@ -9,5 +9,7 @@ mod ops;
 mod org;
 mod schema;
 mod scoping;
+mod subscriptions;
 mod tasks;
 mod vehicles;
+mod workers;

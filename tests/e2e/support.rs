@@ -15,6 +15,8 @@ enum TestDb {
 /// A running server with its own database and a clock the test controls.
 pub struct TestApp {
     pub state: api::AppState,
+    /// The database URL, for helper processes.
+    pub db_url: String,
     pub base: String,
     pub http: reqwest::Client,
     pub clock: ManualClock,
@@ -76,6 +78,7 @@ pub async fn spawn_app() -> TestApp {
     });
     TestApp {
         state: kept,
+        db_url: url.clone(),
         base: format!("http://{addr}"),
         http: reqwest::Client::new(),
         clock,

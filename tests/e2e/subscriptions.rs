@@ -1,0 +1,106 @@
+//! Live task events over graphql-ws, as a phone keeps them open.
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+use crate::support::spawn_app;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn next_json(ws: &mut Ws) -> Value {
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message in time")
+            .expect("open socket")
+            .expect("valid frame");
+        if let Message::Text(t) = msg {
+            let v: Value = serde_json::from_str(&t).expect("JSON");
+            if v["type"] != "ping" {
+                return v;
+            }
+        }
+    }
+}
+
+async fn open(base: &str, token: &str) -> Ws {
+    let mut req = format!("{}/graphql/ws", base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("connect");
+    let init =
+        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    ws
+}
+
+#[tokio::test]
+async fn a_consultant_hears_when_a_task_is_assigned_to_them_and_only_then() {
+    let app = spawn_app().await;
+    let s1 = app.login("cq.sales1").await;
+    let mut ws = open(&app.base, &s1.token).await;
+    let sub = json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { taskEvents { change task { title assignee { username } } } }"}});
+    ws.send(Message::Text(sub.to_string().into()))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let m = app.login("cq.manager").await;
+    let c = m.create_customer("客户", "13800000001", false).await;
+    let create = "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id } } }";
+    let (s1_id, s2_id) = (m.staff_id("cq.sales1").await, m.staff_id("cq.sales2").await);
+    m.data(create, json!({"i": {"customerId": c, "title": "给张伟的", "dueAt": "2026-11-24T03:00:00Z", "assigneeId": s2_id}})).await;
+    m.data(create, json!({"i": {"customerId": c, "title": "给李娜的", "dueAt": "2026-11-24T03:00:00Z", "assigneeId": s1_id}})).await;
+
+    let event = next_json(&mut ws).await;
+    assert_eq!(event["type"], "next", "{event}");
+    assert_eq!(
+        event["payload"]["data"]["taskEvents"],
+        json!({"change": "CREATED", "task": {"title": "给李娜的", "assignee": {"username": "cq.sales1"}}})
+    );
+}
+
+#[tokio::test]
+async fn a_socket_without_a_valid_token_is_refused() {
+    let app = spawn_app().await;
+    let mut req = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("connect");
+    let init = json!({"type": "connection_init", "payload": {"Authorization": "Bearer nonsense"}});
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(msg) = ws.next().await {
+            match msg {
+                Ok(Message::Close(frame)) => return frame.map(|f| f.reason.to_string()),
+                Ok(Message::Text(t)) if t.contains("connection_ack") => {
+                    panic!("accepted a bad token")
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await
+    .expect("closed in time");
+    assert!(closed.unwrap_or_default().contains("invalid access token"));
+}
