@@ -24,7 +24,8 @@ async fn next_json(ws: &mut Ws) -> Value {
     }
 }
 
-async fn open(base: &str, token: &str) -> Ws {
+/// A graphql-ws connection that has sent its `connection_init` with `token`.
+async fn connect(base: &str, token: &str) -> Ws {
     let mut req = format!("{}/graphql/ws", base.replace("http://", "ws://"))
         .into_client_request()
         .unwrap();
@@ -40,6 +41,11 @@ async fn open(base: &str, token: &str) -> Ws {
     ws.send(Message::Text(init.to_string().into()))
         .await
         .unwrap();
+    ws
+}
+
+async fn open(base: &str, token: &str) -> Ws {
+    let mut ws = connect(base, token).await;
     assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
     ws
 }
@@ -73,20 +79,7 @@ async fn a_consultant_hears_when_a_task_is_assigned_to_them_and_only_then() {
 #[tokio::test]
 async fn a_socket_without_a_valid_token_is_refused() {
     let app = spawn_app().await;
-    let mut req = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req)
-        .await
-        .expect("connect");
-    let init = json!({"type": "connection_init", "payload": {"Authorization": "Bearer nonsense"}});
-    ws.send(Message::Text(init.to_string().into()))
-        .await
-        .unwrap();
+    let mut ws = connect(&app.base, "nonsense").await;
     let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         while let Some(msg) = ws.next().await {
             match msg {

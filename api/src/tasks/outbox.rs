@@ -111,7 +111,8 @@ pub async fn enqueue_many<C: ConnectionTrait>(
         })
         .collect();
     let mut written = 0;
-    for chunk in rows.chunks(500) {
+    // 1,500 rows × 20 columns stays under SQLite's and PostgreSQL's bind limits.
+    for chunk in rows.chunks(250) {
         written += notification::Entity::insert_many(chunk.to_vec())
             .on_conflict(
                 OnConflict::column(notification::Column::DedupeKey)

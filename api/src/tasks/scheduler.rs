@@ -8,6 +8,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{notification, staff, store, task};
+use futures_util::StreamExt;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
@@ -27,6 +28,9 @@ use crate::{
     org::{rules::StoreSettings, store as org},
     AppState,
 };
+
+/// Concurrent claim lanes per step on PostgreSQL.
+const LANES: usize = 4;
 
 /// What one tick did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -84,23 +88,53 @@ impl Scheduler {
 
     /// Runs every step once, each until it has nothing left (bounded).
     pub async fn tick(&self) -> ApiResult<TickReport> {
+        let mut r = TickReport {
+            overdue: self.mark_overdue().await?,
+            ..Default::default()
+        };
+        r.escalated = self.escalate().await?;
+        r.reminded = self.remind().await?;
+        let d = self.dispatch(1000).await?;
+        Ok(TickReport {
+            sent: d.sent,
+            retried: d.retried,
+            dead: d.dead,
+            deferred: d.deferred,
+            ..r
+        })
+    }
+
+    /// Marks every task past due overdue, notifying as the rules say.
+    pub async fn mark_overdue(&self) -> ApiResult<u64> {
+        self.lanes(|| self.overdue_batch()).await
+    }
+
+    /// Sends every reminder that is due.
+    pub async fn remind(&self) -> ApiResult<u64> {
+        self.lanes(|| self.remind_batch()).await
+    }
+
+    /// Runs `step` in several concurrent lanes on PostgreSQL, where SKIP
+    /// LOCKED gives each lane different rows; SQLite has one writer, so one
+    /// lane.
+    async fn lanes<F, Fut>(&self, step: F) -> ApiResult<u64>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = ApiResult<u64>>,
+    {
+        let lanes = if self.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            LANES
+        } else {
+            1
+        };
+        let done = futures_util::future::join_all((0..lanes).map(|_| self.drain(&step))).await;
+        done.into_iter().try_fold(0, |sum, n| Ok(sum + n?))
+    }
+
+    /// Delivers due messages, at most `max_batches` batches of them.
+    pub async fn dispatch(&self, max_batches: u32) -> ApiResult<TickReport> {
         let mut r = TickReport::default();
-        for _ in 0..1000 {
-            let n = self.overdue_batch().await?;
-            r.overdue += n;
-            if n < self.batch {
-                break;
-            }
-        }
-        r.escalated += self.escalate().await?;
-        for _ in 0..1000 {
-            let n = self.remind_batch().await?;
-            r.reminded += n;
-            if n < self.batch {
-                break;
-            }
-        }
-        for _ in 0..1000 {
+        for _ in 0..max_batches {
             let (claimed, d) = self.dispatch_batch().await?;
             r.sent += d.sent;
             r.retried += d.retried;
@@ -111,6 +145,22 @@ impl Scheduler {
             }
         }
         Ok(r)
+    }
+
+    async fn drain<F, Fut>(&self, step: F) -> ApiResult<u64>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = ApiResult<u64>>,
+    {
+        let mut total = 0;
+        for _ in 0..100_000 {
+            let n = step().await?;
+            total += n;
+            if n < self.batch {
+                break;
+            }
+        }
+        Ok(total)
     }
 
     /// Ticks every `interval` until the process ends; errors are logged and
@@ -128,50 +178,65 @@ impl Scheduler {
         }
     }
 
-    async fn overdue_batch(&self) -> ApiResult<u64> {
+    /// One claim step: flips up to a batch of tasks with `set` where `cond`
+    /// holds, words the messages each one causes, and queues them in the
+    /// same transaction.
+    async fn claim_tasks(
+        &self,
+        set: &str,
+        cond: &str,
+        order: &str,
+        change: TaskChange,
+        messages: impl Fn(
+            &Context,
+            &task::Model,
+            &serde_json::Value,
+            DateTime<Utc>,
+        ) -> Vec<NewNotification>,
+    ) -> ApiResult<u64> {
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let rows = outbox::update_returning(
             &txn,
             task::Entity,
-            "status = 'OVERDUE', escalation_level = CASE WHEN max_escalation_level > 0 THEN 1 ELSE 0 END, escalated_at = $1, updated_at = $1",
-            "status = 'OPEN' AND due_at < $1",
-            "due_at, id",
+            set,
+            cond,
+            order,
             self.batch,
             vec![now.into()],
         )
         .await?;
         let ctx = Context::load(&txn, &rows).await?;
-        let mut out = Vec::new();
-        for t in &rows {
-            let vars = ctx.vars(t);
-            if t.escalation_level >= 1 {
-                for m in ctx.store_managers(t.store_id) {
-                    out.push(ctx.in_app(
-                        t,
-                        m,
-                        "task_overdue_manager",
-                        &vars,
-                        format!("overdue:{}:{}", t.id, m),
-                        now,
-                    ));
-                }
-            }
-            for s in ctx.workers(t) {
-                out.push(ctx.in_app(
-                    t,
-                    s,
-                    "task_overdue_assignee",
-                    &vars,
-                    format!("overdue-self:{}:{}", t.id, s),
-                    now,
-                ));
-            }
-        }
+        let out = rows
+            .iter()
+            .flat_map(|t| messages(&ctx, t, &ctx.vars(t), now))
+            .collect();
         outbox::enqueue_many(&txn, out, now).await?;
         txn.commit().await?;
-        events::publish_all(&rows, TaskChange::Overdue);
+        events::publish_all(&rows, change);
         Ok(rows.len() as u64)
+    }
+
+    async fn overdue_batch(&self) -> ApiResult<u64> {
+        self.claim_tasks(
+            "status = 'OVERDUE', escalation_level = CASE WHEN max_escalation_level > 0 THEN 1 ELSE 0 END, \
+             escalated_at = $1, updated_at = $1",
+            "status = 'OPEN' AND due_at < $1",
+            "due_at, id",
+            TaskChange::Overdue,
+            |ctx, t, vars, now| {
+                let managers = if t.escalation_level >= 1 { ctx.store_managers(t.store_id) } else { Vec::new() };
+                let to_managers = managers
+                    .into_iter()
+                    .map(|m| ctx.in_app(t, m, "task_overdue_manager", vars, format!("overdue:{}:{m}", t.id), now));
+                let to_workers = ctx
+                    .workers(t)
+                    .into_iter()
+                    .map(|s| ctx.in_app(t, s, "task_overdue_assignee", vars, format!("overdue-self:{}:{s}", t.id), now));
+                to_managers.chain(to_workers).collect()
+            },
+        )
+        .await
     }
 
     async fn escalate(&self) -> ApiResult<u64> {
@@ -234,37 +299,28 @@ impl Scheduler {
     }
 
     async fn remind_batch(&self) -> ApiResult<u64> {
-        let now = self.clock.now();
-        let txn = self.db.begin().await?;
-        let rows = outbox::update_returning(
-            &txn,
-            task::Entity,
-            "reminded_at = $1, updated_at = $1",
+        self.claim_tasks(
+            "reminded_at = $1, remind_at = NULL, updated_at = $1",
             "status = 'OPEN' AND reminded_at IS NULL AND remind_at <= $1",
             "remind_at, id",
-            self.batch,
-            vec![now.into()],
+            TaskChange::Reminded,
+            |ctx, t, vars, now| {
+                ctx.workers(t)
+                    .into_iter()
+                    .map(|s| {
+                        ctx.in_app(
+                            t,
+                            s,
+                            "task_reminder",
+                            vars,
+                            format!("remind:{}:{s}", t.id),
+                            now,
+                        )
+                    })
+                    .collect()
+            },
         )
-        .await?;
-        let ctx = Context::load(&txn, &rows).await?;
-        let mut out = Vec::new();
-        for t in &rows {
-            let vars = ctx.vars(t);
-            for s in ctx.workers(t) {
-                out.push(ctx.in_app(
-                    t,
-                    s,
-                    "task_reminder",
-                    &vars,
-                    format!("remind:{}:{}", t.id, s),
-                    now,
-                ));
-            }
-        }
-        outbox::enqueue_many(&txn, out, now).await?;
-        txn.commit().await?;
-        events::publish_all(&rows, TaskChange::Reminded);
-        Ok(rows.len() as u64)
+        .await
     }
 
     async fn dispatch_batch(&self) -> ApiResult<(u64, TickReport)> {
@@ -274,41 +330,66 @@ impl Scheduler {
         if claimed.is_empty() {
             return Ok((0, r));
         }
-        let store_ids: Vec<Uuid> = claimed.iter().map(|n| n.store_id).collect();
-        let stores = org::system_stores(&self.db, &store_ids).await?;
-        for n in &claimed {
-            let store = stores.get(&n.store_id);
-            let settings = store
-                .map(|s| StoreSettings::from_json(&s.settings))
-                .unwrap_or_default();
-            let tz = rules::zone(store.map(|s| s.time_zone.as_str()).unwrap_or(""));
-            let outcome = match quiet_for(n, &settings, tz, now) {
-                Some(until) => Outcome::Deferred(until),
-                None => match self
-                    .provider
-                    .deliver(&self.db, n, &outbox::body_of(n))
-                    .await
-                {
-                    Ok(()) => Outcome::Sent,
-                    Err(e) => Outcome::Failed(e),
-                },
-            };
+        let stores =
+            org::system_stores(&self.db, &distinct(claimed.iter().map(|n| n.store_id))).await?;
+        let settings: HashMap<Uuid, (StoreSettings, chrono_tz::Tz)> = stores
+            .iter()
+            .map(|(id, s)| {
+                (
+                    *id,
+                    (
+                        StoreSettings::from_json(&s.settings),
+                        rules::zone(&s.time_zone),
+                    ),
+                )
+            })
+            .collect();
+        let fallback = (StoreSettings::default(), rules::zone(""));
+        // Deliveries overlap (providers are network calls); their outcomes
+        // are recorded together in one transaction. A crash before it
+        // commits leaves the leases to expire: the messages are claimed
+        // again and the idempotent provider does not deliver them twice.
+        let jobs: Vec<_> = claimed
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, n)| {
+                let (s, tz) = settings.get(&n.store_id).unwrap_or(&fallback);
+                let quiet = quiet_for(&n, s, *tz, now);
+                let (provider, db) = (self.provider.clone(), self.db.clone());
+                async move {
+                    let outcome = match quiet {
+                        Some(until) => Outcome::Deferred(until),
+                        None => match provider.deliver(&db, &n, &outbox::body_of(&n)).await {
+                            Ok(()) => Outcome::Sent,
+                            Err(e) => Outcome::Failed(e),
+                        },
+                    };
+                    (i, outcome)
+                }
+            })
+            .collect();
+        let outcomes: Vec<(usize, Outcome)> = futures_util::stream::iter(jobs)
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        let txn = self.db.begin().await?;
+        for (i, outcome) in outcomes {
+            let n = &claimed[i];
+            let max = settings
+                .get(&n.store_id)
+                .unwrap_or(&fallback)
+                .0
+                .notification_max_attempts;
             let deferred = matches!(outcome, Outcome::Deferred(_));
-            match outbox::finish(
-                &self.db,
-                n,
-                outcome,
-                settings.notification_max_attempts,
-                now,
-            )
-            .await?
-            {
+            match outbox::finish(&txn, n, outcome, max, now).await? {
                 NotificationStatus::Sent => r.sent += 1,
                 NotificationStatus::Dead => r.dead += 1,
                 _ if deferred => r.deferred += 1,
                 _ => r.retried += 1,
             }
         }
+        txn.commit().await?;
         Ok((claimed.len() as u64, r))
     }
 }
@@ -356,18 +437,12 @@ impl Context {
                 names: HashMap::new(),
             });
         }
-        let store_ids: Vec<Uuid> = tasks.iter().map(|t| t.store_id).collect();
-        let stores = org::system_stores(db, &store_ids).await?;
-        let customer_ids: Vec<Uuid> = tasks.iter().map(|t| t.customer_id).collect();
-        let customers = customers::system_by_ids(db, &customer_ids).await?;
+        let stores = org::system_stores(db, &distinct(tasks.iter().map(|t| t.store_id))).await?;
+        let customers =
+            customers::system_by_ids(db, &distinct(tasks.iter().map(|t| t.customer_id))).await?;
         let list: Vec<store::Model> = stores.values().cloned().collect();
         let staff = org::staff_around(db, &list).await?;
-        let assignees: Vec<Uuid> = tasks.iter().filter_map(|t| t.assignee_id).collect();
-        let names = org::system_staff(db, &assignees)
-            .await?
-            .into_iter()
-            .map(|(id, s)| (id, s.name))
-            .collect();
+        let names = staff.iter().map(|s| (s.id, s.name.clone())).collect();
         Ok(Context {
             stores,
             customers,
@@ -471,6 +546,13 @@ impl Context {
             not_before: now,
         }
     }
+}
+
+fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
+    let mut v: Vec<Uuid> = ids.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 fn label_zh(r: Role) -> &'static str {

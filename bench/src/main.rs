@@ -1,0 +1,300 @@
+//! Load driver and data generator (not run in CI).
+//!
+//! `cargo run --release -p bench -- --database-url postgres://postgres@127.0.0.1:5432/postgres`
+//! builds a fresh `crm_bench` database with 1,000,000 open tasks (100
+//! stores, 20,000 staff with 50 tasks each), then measures:
+//! 1. "my day" latency over HTTP (p50/p95/p99 of sequential requests);
+//! 2. scheduler throughput: reminders generated, tasks marked overdue and
+//!    messages delivered per second.
+use std::{sync::Arc, time::Instant};
+
+use api::{tasks::scheduler::Scheduler, Config, SystemClock};
+use chrono::{Duration, Utc};
+use clap::Parser;
+use entity::{customer, staff, store, task};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, EntityTrait};
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Parser)]
+struct Args {
+    /// An administrative PostgreSQL (or SQLite) URL; the bench creates its own database.
+    #[arg(
+        long,
+        env = "BENCH_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    database_url: String,
+    /// Open tasks to generate.
+    #[arg(long, default_value_t = 1_000_000)]
+    tasks: usize,
+    /// Open tasks per staff member.
+    #[arg(long, default_value_t = 50)]
+    per_staff: usize,
+    /// Stores to spread them over.
+    #[arg(long, default_value_t = 100)]
+    stores: usize,
+    /// "My day" requests to time.
+    #[arg(long, default_value_t = 2000)]
+    requests: usize,
+    /// Scheduler batch size.
+    #[arg(long, default_value_t = 5000)]
+    batch: u64,
+    /// Messages to deliver when timing the outbox.
+    #[arg(long, default_value_t = 100_000)]
+    deliver: u64,
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn fresh_database(admin: &str) -> anyhow::Result<String> {
+    if admin.starts_with("sqlite:") {
+        let _ = std::fs::remove_file("crm_bench.db");
+        return Ok("sqlite://crm_bench.db?mode=rwc".into());
+    }
+    let conn = Database::connect(admin).await?;
+    conn.execute_unprepared("DROP DATABASE IF EXISTS crm_bench")
+        .await?;
+    conn.execute_unprepared("CREATE DATABASE crm_bench").await?;
+    let base = &admin[..admin.rfind('/').unwrap_or(admin.len())];
+    Ok(format!("{base}/crm_bench"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let url = fresh_database(&args.database_url).await?;
+    let mut cfg = Config::for_database(&url);
+    cfg.seed_demo = Some(true);
+    cfg.seed_customers_per_store = 0;
+    cfg.db_max_connections = 20;
+    cfg.scheduler_batch = args.batch;
+    cfg.request_timeout_secs = 120;
+    let state = api::prepare(cfg, Arc::new(SystemClock)).await?;
+    let db = state.db.clone();
+
+    // ---- data ----
+    let started = Instant::now();
+    let template_store = store::Entity::find()
+        .one(&db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no seed store"))?;
+    let template_staff = staff::Entity::find()
+        .one(&db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no seed staff"))?;
+    let now = Utc::now();
+    let mut rng = StdRng::seed_from_u64(7);
+    let staff_count = args.tasks.div_ceil(args.per_staff);
+    let staff_per_store = staff_count.div_ceil(args.stores);
+    let mut usernames = Vec::new();
+    let mut task_rows = Vec::with_capacity(1000);
+    let mut made = 0usize;
+    for s in 0..args.stores {
+        let store_id = Uuid::now_v7();
+        store::Entity::insert(store::ActiveModel {
+            id: Set(store_id),
+            code: Set(format!("B{s:04}")),
+            name: Set(format!("压测门店{s}")),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..template_store.clone().into()
+        })
+        .exec(&db)
+        .await?;
+        let customers: Vec<customer::ActiveModel> = (0..100)
+            .map(|i| customer::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                store_id: Set(store_id),
+                name: Set(format!("客户{s}-{i}")),
+                mobile: Set(format!("+86137{s:04}{i:04}")),
+                gender: Set("UNKNOWN".into()),
+                city: Set(None),
+                source: Set("WALK_IN".into()),
+                lifecycle_stage: Set("LOYAL".into()),
+                marketing_consent: Set(true),
+                sharing_consent: Set(false),
+                responsible_staff_id: Set(None),
+                merged_into_id: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .collect();
+        let customer_ids: Vec<Uuid> = customers.iter().map(|c| *c.id.as_ref()).collect();
+        customer::Entity::insert_many(customers).exec(&db).await?;
+        let mut staff_rows = Vec::new();
+        for k in 0..staff_per_store {
+            let username = format!("b{s}.s{k}");
+            if k == 0 && usernames.len() < 20 {
+                usernames.push(username.clone());
+            }
+            staff_rows.push(staff::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                store_id: Set(Some(store_id)),
+                group_id: Set(None),
+                team_id: Set(None),
+                username: Set(username),
+                mobile: Set(None),
+                name: Set(format!("顾问{s}-{k}")),
+                role: Set("SALES_CONSULTANT".into()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                deactivated_at: Set(None),
+                ..template_staff.clone().into()
+            });
+        }
+        let staff_ids: Vec<Uuid> = staff_rows.iter().map(|r| *r.id.as_ref()).collect();
+        for chunk in staff_rows.chunks(500) {
+            staff::Entity::insert_many(chunk.to_vec()).exec(&db).await?;
+        }
+        for staff_id in staff_ids {
+            for _ in 0..args.per_staff {
+                if made >= args.tasks {
+                    break;
+                }
+                made += 1;
+                let due = now + Duration::minutes(rng.gen_range(-10 * 1440..20 * 1440));
+                task_rows.push(task::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    store_id: Set(store_id),
+                    kind: Set("FOLLOW_UP".into()),
+                    title: Set("跟进".into()),
+                    reason: Set("bench".into()),
+                    customer_id: Set(customer_ids[rng.gen_range(0..customer_ids.len())]),
+                    subject_type: Set(None),
+                    subject_id: Set(None),
+                    vehicle_id: Set(None),
+                    assignee_id: Set(Some(staff_id)),
+                    assignee_role: Set(None),
+                    earliest_at: Set(due - Duration::days(1)),
+                    due_at: Set(due),
+                    latest_at: Set(due),
+                    status: Set("OPEN".into()),
+                    outcome: Set(None),
+                    rule: Set(None),
+                    rule_key: Set(None),
+                    remind_at: Set(Some(now - Duration::minutes(1))),
+                    reminded_at: Set(None),
+                    escalation_level: Set(0),
+                    max_escalation_level: Set(1),
+                    escalated_at: Set(None),
+                    created_by: Set(None),
+                    completed_by: Set(None),
+                    completed_at: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                });
+                if task_rows.len() == 1000 {
+                    task::Entity::insert_many(std::mem::take(&mut task_rows))
+                        .exec(&db)
+                        .await?;
+                }
+            }
+        }
+    }
+    if !task_rows.is_empty() {
+        task::Entity::insert_many(task_rows).exec(&db).await?;
+    }
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared("ANALYZE").await?;
+    }
+    println!(
+        "generated {made} tasks, {} staff, {} stores in {:.1}s",
+        staff_per_store * args.stores,
+        args.stores,
+        started.elapsed().as_secs_f64()
+    );
+
+    // ---- "my day" over HTTP ----
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(api::serve_on(listener, state.clone()));
+    let http = reqwest::Client::new();
+    let url = format!("http://{addr}/graphql");
+    let mut tokens = Vec::new();
+    for u in &usernames {
+        let r: serde_json::Value = http
+            .post(&url)
+            .json(&json!({"query": "mutation($u: String!) { login(input: {login: $u, password: \"demo1234\"}) { accessToken } }", "variables": {"u": u}}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        tokens.push(
+            r["data"]["login"]["accessToken"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    let query = "{ myDay { overdue { ...T } dueToday { ...T } upcoming { ...T } } } fragment T on Task { id kind title reason status dueAt customer { name mobile } vehicle { plate } lastContact { summary occurredAt } }";
+    let mut lat = Vec::with_capacity(args.requests);
+    let mut tasks_seen = 0;
+    for i in 0..args.requests {
+        let t0 = Instant::now();
+        let r: serde_json::Value = http
+            .post(&url)
+            .bearer_auth(&tokens[i % tokens.len()])
+            .json(&json!({"query": query, "operationName": null}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+        if i == 0 {
+            for s in ["overdue", "dueToday", "upcoming"] {
+                tasks_seen += r["data"]["myDay"][s]
+                    .as_array()
+                    .map(|a| a.len())
+                    .unwrap_or(0);
+            }
+            anyhow::ensure!(r.get("errors").is_none(), "my day failed: {r}");
+        }
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "my day ({} requests, {tasks_seen} tasks each): p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        args.requests,
+        pct(&lat, 0.50),
+        pct(&lat, 0.95),
+        pct(&lat, 0.99),
+        lat[lat.len() - 1]
+    );
+
+    // ---- scheduler ----
+    let sched = Scheduler::for_app(&state);
+    let t0 = Instant::now();
+    let reminded = sched.remind().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "reminders: {reminded} generated (task claimed + message queued) in {secs:.1}s = {:.0}/s",
+        reminded as f64 / secs
+    );
+    let t0 = Instant::now();
+    let overdue = sched
+        .mark_overdue()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "overdue: {overdue} tasks marked and escalated to managers in {secs:.1}s = {:.0}/s",
+        overdue as f64 / secs
+    );
+    let t0 = Instant::now();
+    let batches = (args.deliver / args.batch).max(1) as u32;
+    let d = sched
+        .dispatch(batches)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "delivery: {} messages sent in {secs:.1}s = {:.0}/s",
+        d.sent,
+        d.sent as f64 / secs
+    );
+    Ok(())
+}
