@@ -3,7 +3,7 @@
 //! Deterministic, so demos and screenshots repeat.
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    customer, customer_log, dealer_group, mileage_reading, oem, staff, store, team, vehicle,
+    customer, customer_log, dealer_group, mileage_reading, oem, staff, store, task, team, vehicle,
     vehicle_ownership,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -235,6 +235,7 @@ async fn seed_customers<C: ConnectionTrait>(
     let mut ownerships = Vec::new();
     let mut readings = Vec::new();
     let mut logs = Vec::new();
+    let mut tasks = Vec::new();
     for i in 0..count {
         let id = Uuid::now_v7();
         let name = format!(
@@ -299,9 +300,11 @@ async fn seed_customers<C: ConnectionTrait>(
             format!("Customer {name} created"),
             created,
         ));
+        let mut car: Option<(Uuid, &str)> = None;
         if has_car {
             let vid = Uuid::now_v7();
             let (model, trim) = MODELS[rng.gen_range(0..MODELS.len())];
+            car = Some((vid, model));
             let delivered = (created + Duration::days(rng.gen_range(1..20))).date_naive();
             vehicles.push(vehicle::ActiveModel {
                 id: Set(vid),
@@ -361,6 +364,51 @@ async fn seed_customers<C: ConnectionTrait>(
                 created + Duration::days(12),
             ));
         }
+        // Some open work so that "my day" has something on the first run.
+        let day = |d: i64| now + Duration::days(d) + Duration::hours(i as i64 % 8);
+        if i % 4 == 0 {
+            let due = day(i as i64 % 10 - 3);
+            tasks.push(demo_task(
+                store_id,
+                id,
+                None,
+                responsible,
+                None,
+                ("FOLLOW_UP", format!("跟进 {name} 的购车意向")),
+                due,
+                now,
+            ));
+        }
+        if let Some((vid, model)) = car {
+            if i % 6 == 1 {
+                let due = day(i as i64 % 5 - 1);
+                let title = format!("服务回访：{name} 的{model}");
+                tasks.push(demo_task(
+                    store_id,
+                    id,
+                    Some(vid),
+                    None,
+                    Some("CARE_AGENT"),
+                    ("REVISIT", title),
+                    due,
+                    now,
+                ));
+            }
+            if i % 9 == 2 {
+                let due = day(i as i64 % 7);
+                let title = format!("保养提醒：{name} 的{model}");
+                tasks.push(demo_task(
+                    store_id,
+                    id,
+                    Some(vid),
+                    None,
+                    Some("SERVICE_ADVISOR"),
+                    ("MAINTENANCE_REMINDER", title),
+                    due,
+                    now,
+                ));
+            }
+        }
     }
     for chunk in customers.chunks(200) {
         customer::Entity::insert_many(chunk.to_vec())
@@ -387,7 +435,54 @@ async fn seed_customers<C: ConnectionTrait>(
             .exec(db)
             .await?;
     }
+    for chunk in tasks.chunks(200) {
+        task::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+    }
     Ok(())
+}
+
+/// An open demo task (due in the past ones turn overdue at the first tick).
+#[allow(clippy::too_many_arguments)]
+fn demo_task(
+    store_id: Uuid,
+    customer_id: Uuid,
+    vehicle_id: Option<Uuid>,
+    assignee: Option<Uuid>,
+    queue: Option<&str>,
+    (kind, title): (&str, String),
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> task::ActiveModel {
+    task::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        store_id: Set(store_id),
+        kind: Set(kind.into()),
+        title: Set(title.clone()),
+        reason: Set(format!("Demo data: {title}")),
+        customer_id: Set(customer_id),
+        subject_type: Set(None),
+        subject_id: Set(None),
+        vehicle_id: Set(vehicle_id),
+        assignee_id: Set(assignee),
+        assignee_role: Set(queue.map(String::from)),
+        earliest_at: Set(due - Duration::days(1)),
+        due_at: Set(due),
+        latest_at: Set(due),
+        status: Set("OPEN".into()),
+        outcome: Set(None),
+        rule: Set(None),
+        rule_key: Set(None),
+        remind_at: Set(None),
+        reminded_at: Set(None),
+        escalation_level: Set(0),
+        max_escalation_level: Set(1),
+        escalated_at: Set(None),
+        created_by: Set(None),
+        completed_by: Set(None),
+        completed_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
 }
 
 fn log_row(
