@@ -176,6 +176,28 @@ where
     })
 }
 
+/// A page of `select` ordered by its UUID v7 id alone (creation order,
+/// newest first): the common case.
+pub async fn by_id<E, C>(
+    db: &C,
+    select: Select<E>,
+    id: E::Column,
+    args: &PageArgs,
+    want_total: bool,
+) -> ApiResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    use sea_orm::{sea_query::ValueType, ModelTrait};
+    let key = move |m: &E::Model| Cursor {
+        at: None,
+        id: <Uuid as ValueType>::try_from(m.get(id)).unwrap_or_default(),
+    };
+    fetch(db, select, Keys { at: None, id }, args, key, want_total).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

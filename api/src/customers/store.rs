@@ -24,7 +24,7 @@ use crate::{
     error::{ApiError, ApiResult, UserError, UserErrorCode},
     idempotency,
     ids::{self, NodeKind},
-    paging::{self, Cursor, Keys, Page, PageArgs},
+    paging::{self, Page, PageArgs},
 };
 
 /// Longest name.
@@ -202,18 +202,7 @@ pub async fn list<C: ConnectionTrait>(
             .ok_or_else(|| ApiError::BadInput("storeId is not a Store id".into()))?;
         q = q.filter(customer::Column::StoreId.eq(store));
     }
-    paging::fetch(
-        db,
-        q,
-        Keys {
-            at: None,
-            id: customer::Column::Id,
-        },
-        args,
-        |m| Cursor { at: None, id: m.id },
-        want_total,
-    )
-    .await
+    paging::by_id(db, q, customer::Column::Id, args, want_total).await
 }
 
 /// The customer a caller's number belongs to, for a call-centre screen pop:

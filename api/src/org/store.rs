@@ -17,7 +17,7 @@ use crate::{
     customers::{rules as text_rules, store as customers},
     error::{ApiError, ApiResult, UserError, UserErrorCode},
     ids::{self, NodeKind},
-    paging::{self, Cursor, Keys, Page, PageArgs},
+    paging::{self, Page, PageArgs},
     tasks::{
         events::{self, TaskChange},
         store as tasks,
@@ -360,18 +360,7 @@ pub async fn list_staff<C: ConnectionTrait>(
     if let Some(a) = f.active {
         q = q.filter(staff::Column::Active.eq(a));
     }
-    paging::fetch(
-        db,
-        q,
-        Keys {
-            at: None,
-            id: staff::Column::Id,
-        },
-        args,
-        |m| Cursor { at: None, id: m.id },
-        want_total,
-    )
-    .await
+    paging::by_id(db, q, staff::Column::Id, args, want_total).await
 }
 
 /// A new staff account.

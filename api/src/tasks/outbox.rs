@@ -23,7 +23,7 @@ use crate::{
     },
     error::{ApiError, ApiResult, UserErrorCode},
     ids::{self, NodeKind},
-    paging::{self, Cursor, Keys, Page, PageArgs},
+    paging::{self, Page, PageArgs},
 };
 
 /// A message to put in the outbox.
@@ -343,18 +343,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(c) = f.channel {
         q = q.filter(notification::Column::Channel.eq(c.as_str()));
     }
-    paging::fetch(
-        db,
-        q,
-        Keys {
-            at: None,
-            id: notification::Column::Id,
-        },
-        args,
-        |m| Cursor { at: None, id: m.id },
-        want_total,
-    )
-    .await
+    paging::by_id(db, q, notification::Column::Id, args, want_total).await
 }
 
 /// The signed-in staff member's in-app messages that have been delivered.
@@ -372,18 +361,7 @@ pub async fn inbox<C: ConnectionTrait>(
     if unread_only {
         q = q.filter(notification::Column::ReadAt.is_null());
     }
-    paging::fetch(
-        db,
-        q,
-        Keys {
-            at: None,
-            id: notification::Column::Id,
-        },
-        args,
-        |m| Cursor { at: None, id: m.id },
-        want_total,
-    )
-    .await
+    paging::by_id(db, q, notification::Column::Id, args, want_total).await
 }
 
 /// Marks the actor's own messages read; returns how many changed.
