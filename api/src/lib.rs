@@ -114,9 +114,6 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// The database handle type, re-exported for tools.
-pub type Db = DatabaseConnection;
-
 /// Sets up logging: text or JSON lines, filtered by RUST_LOG.
 pub fn init_tracing(format: LogFormat) {
     use tracing_subscriber::{fmt, EnvFilter};

@@ -17,6 +17,10 @@ use crate::{
     auth::{rules::hash_password, Role},
     customers::rules::{vin_check_digit, Channel, CustomerSource, Gender, LifecycleStage, LogKind},
     org::rules::StoreSettings,
+    tasks::{
+        rules::{TaskKind, Window},
+        store::NewTask,
+    },
 };
 
 /// The OEM code that marks the demo data.
@@ -374,7 +378,7 @@ async fn seed_customers<C: ConnectionTrait>(
                 None,
                 responsible,
                 None,
-                ("FOLLOW_UP", format!("跟进 {name} 的购车意向")),
+                (TaskKind::FollowUp, format!("跟进 {name} 的购车意向")),
                 due,
                 now,
             ));
@@ -388,8 +392,8 @@ async fn seed_customers<C: ConnectionTrait>(
                     id,
                     Some(vid),
                     None,
-                    Some("CARE_AGENT"),
-                    ("REVISIT", title),
+                    Some(Role::CareAgent),
+                    (TaskKind::Revisit, title),
                     due,
                     now,
                 ));
@@ -402,8 +406,8 @@ async fn seed_customers<C: ConnectionTrait>(
                     id,
                     Some(vid),
                     None,
-                    Some("SERVICE_ADVISOR"),
-                    ("MAINTENANCE_REMINDER", title),
+                    Some(Role::ServiceAdvisor),
+                    (TaskKind::MaintenanceReminder, title),
                     due,
                     now,
                 ));
@@ -441,48 +445,39 @@ async fn seed_customers<C: ConnectionTrait>(
     Ok(())
 }
 
-/// An open demo task (due in the past ones turn overdue at the first tick).
+/// An open demo task (those due in the past turn overdue at the first tick).
 #[allow(clippy::too_many_arguments)]
 fn demo_task(
     store_id: Uuid,
     customer_id: Uuid,
     vehicle_id: Option<Uuid>,
     assignee: Option<Uuid>,
-    queue: Option<&str>,
-    (kind, title): (&str, String),
+    queue: Option<Role>,
+    (kind, title): (TaskKind, String),
     due: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> task::ActiveModel {
-    task::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        store_id: Set(store_id),
-        kind: Set(kind.into()),
-        title: Set(title.clone()),
-        reason: Set(format!("Demo data: {title}")),
-        customer_id: Set(customer_id),
-        subject_type: Set(None),
-        subject_id: Set(None),
-        vehicle_id: Set(vehicle_id),
-        assignee_id: Set(assignee),
-        assignee_role: Set(queue.map(String::from)),
-        earliest_at: Set(due - Duration::days(1)),
-        due_at: Set(due),
-        latest_at: Set(due),
-        status: Set("OPEN".into()),
-        outcome: Set(None),
-        rule: Set(None),
-        rule_key: Set(None),
-        remind_at: Set(None),
-        reminded_at: Set(None),
-        escalation_level: Set(0),
-        max_escalation_level: Set(1),
-        escalated_at: Set(None),
-        created_by: Set(None),
-        completed_by: Set(None),
-        completed_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+    NewTask {
+        store_id,
+        customer_id,
+        kind,
+        reason: format!("Demo data: {title}"),
+        title,
+        subject: None,
+        vehicle_id,
+        assignee_id: assignee,
+        queue,
+        window: Window {
+            earliest: due - Duration::days(1),
+            due,
+            latest: due,
+        },
+        rule: None,
+        remind_at: None,
+        max_escalation: 1,
+        created_by: None,
     }
+    .into_row(now)
 }
 
 fn log_row(

@@ -8,7 +8,14 @@
 //!    messages delivered per second.
 use std::{sync::Arc, time::Instant};
 
-use api::{tasks::scheduler::Scheduler, Config, SystemClock};
+use api::{
+    tasks::{
+        rules::{TaskKind, Window},
+        scheduler::Scheduler,
+        store::NewTask,
+    },
+    Config, SystemClock,
+};
 use chrono::{Duration, Utc};
 use clap::Parser;
 use entity::{customer, staff, store, task};
@@ -158,36 +165,29 @@ async fn main() -> anyhow::Result<()> {
                 }
                 made += 1;
                 let due = now + Duration::minutes(rng.gen_range(-10 * 1440..20 * 1440));
-                task_rows.push(task::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    store_id: Set(store_id),
-                    kind: Set("FOLLOW_UP".into()),
-                    title: Set("跟进".into()),
-                    reason: Set("bench".into()),
-                    customer_id: Set(customer_ids[rng.gen_range(0..customer_ids.len())]),
-                    subject_type: Set(None),
-                    subject_id: Set(None),
-                    vehicle_id: Set(None),
-                    assignee_id: Set(Some(staff_id)),
-                    assignee_role: Set(None),
-                    earliest_at: Set(due - Duration::days(1)),
-                    due_at: Set(due),
-                    latest_at: Set(due),
-                    status: Set("OPEN".into()),
-                    outcome: Set(None),
-                    rule: Set(None),
-                    rule_key: Set(None),
-                    remind_at: Set(Some(now - Duration::minutes(1))),
-                    reminded_at: Set(None),
-                    escalation_level: Set(0),
-                    max_escalation_level: Set(1),
-                    escalated_at: Set(None),
-                    created_by: Set(None),
-                    completed_by: Set(None),
-                    completed_at: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                });
+                task_rows.push(
+                    NewTask {
+                        store_id,
+                        customer_id: customer_ids[rng.gen_range(0..customer_ids.len())],
+                        kind: TaskKind::FollowUp,
+                        title: "跟进".into(),
+                        reason: "bench".into(),
+                        subject: None,
+                        vehicle_id: None,
+                        assignee_id: Some(staff_id),
+                        queue: None,
+                        window: Window {
+                            earliest: due - Duration::days(1),
+                            due,
+                            latest: due,
+                        },
+                        rule: None,
+                        remind_at: Some(now - Duration::minutes(1)),
+                        max_escalation: 1,
+                        created_by: None,
+                    }
+                    .into_row(now),
+                );
                 if task_rows.len() == 1000 {
                     task::Entity::insert_many(std::mem::take(&mut task_rows))
                         .exec(&db)

@@ -121,17 +121,3 @@ pub async fn latest_of<C: ConnectionTrait>(
         .await?;
     Ok(rows.into_iter().map(|r| (r.customer_id, r)).collect())
 }
-
-/// The latest contact with each customer (for "last contact" on lists).
-pub async fn latest_for<C: ConnectionTrait>(
-    db: &C,
-    customer_id: Uuid,
-) -> ApiResult<Option<customer_log::Model>> {
-    use sea_orm::QueryOrder;
-    Ok(customer_log::Entity::find()
-        .filter(customer_log::Column::CustomerId.eq(customer_id))
-        .order_by_desc(customer_log::Column::OccurredAt)
-        .order_by_desc(customer_log::Column::Id)
-        .one(db)
-        .await?)
-}

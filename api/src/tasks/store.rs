@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     events::{self, TaskChange},
-    rules::{self, TaskKind, TaskSpec, TaskStatus},
+    rules::{self, TaskKind, TaskSpec, TaskStatus, Window},
 };
 use crate::{
     auth::{actor::Reach, Actor, Role},
@@ -94,6 +94,81 @@ pub struct RuleTarget {
     pub created_by: Option<Uuid>,
 }
 
+/// A task to insert: what differs between the ways tasks are born (rules,
+/// by hand, as the next step, demo and bench data). Every other column
+/// starts the same: open, not reminded, not escalated, not completed.
+pub struct NewTask {
+    /// Store.
+    pub store_id: Uuid,
+    /// Customer.
+    pub customer_id: Uuid,
+    /// Kind.
+    pub kind: TaskKind,
+    /// Title.
+    pub title: String,
+    /// Why it exists.
+    pub reason: String,
+    /// The record it is about: (type name, id).
+    pub subject: Option<(String, Uuid)>,
+    /// Vehicle.
+    pub vehicle_id: Option<Uuid>,
+    /// A person.
+    pub assignee_id: Option<Uuid>,
+    /// Or a role queue.
+    pub queue: Option<Role>,
+    /// When.
+    pub window: Window,
+    /// The rule that made it; with the subject it forms the unique rule key.
+    pub rule: Option<&'static str>,
+    /// When to remind the assignee.
+    pub remind_at: Option<DateTime<Utc>>,
+    /// Highest escalation level.
+    pub max_escalation: i32,
+    /// Who caused it.
+    pub created_by: Option<Uuid>,
+}
+
+impl NewTask {
+    /// The row to insert.
+    pub fn into_row(self, now: DateTime<Utc>) -> task::ActiveModel {
+        let rule_key = match (self.rule, &self.subject) {
+            (Some(rule), Some((_, id))) => Some(format!("{rule}:{id}")),
+            _ => None,
+        };
+        let (subject_type, subject_id) = self.subject.unzip();
+        task::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            store_id: Set(self.store_id),
+            kind: Set(self.kind.as_str().into()),
+            title: Set(self.title),
+            reason: Set(self.reason),
+            customer_id: Set(self.customer_id),
+            subject_type: Set(subject_type),
+            subject_id: Set(subject_id),
+            vehicle_id: Set(self.vehicle_id),
+            assignee_id: Set(self.assignee_id),
+            assignee_role: Set(self.queue.map(|r| r.as_str().to_string())),
+            earliest_at: Set(self.window.earliest),
+            due_at: Set(self.window.due),
+            latest_at: Set(self.window.latest),
+            status: Set(TaskStatus::Open.as_str().into()),
+            outcome: Set(None),
+            rule: Set(self.rule.map(String::from)),
+            rule_key: Set(rule_key),
+            remind_at: Set(self.remind_at),
+            reminded_at: Set(None),
+            escalation_level: Set(0),
+            max_escalation_level: Set(self.max_escalation),
+            escalated_at: Set(None),
+            created_by: Set(self.created_by),
+            completed_by: Set(None),
+            completed_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+    }
+}
+
 /// Creates the tasks a rule derived, inside the caller's transaction. The
 /// unique rule key (rule + subject) means a rule never creates the same task
 /// twice, whoever calls it and however often. Returns the tasks created now.
@@ -107,36 +182,23 @@ pub async fn create_from_rules<C: ConnectionTrait>(
     let (store_id, customer_id, subject) = (about.store_id, about.customer_id, about.subject);
     let mut created = Vec::new();
     for spec in specs {
-        let row = task::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            store_id: Set(store_id),
-            kind: Set(spec.kind.as_str().into()),
-            title: Set(spec.title),
-            reason: Set(spec.reason),
-            customer_id: Set(customer_id),
-            subject_type: Set(Some(subject.kind.into())),
-            subject_id: Set(Some(subject.id)),
-            vehicle_id: Set(about.vehicle_id),
-            assignee_id: Set(None),
-            assignee_role: Set(spec.queue.map(|r| r.as_str().to_string())),
-            earliest_at: Set(spec.window.earliest),
-            due_at: Set(spec.window.due),
-            latest_at: Set(spec.window.latest),
-            status: Set(TaskStatus::Open.as_str().into()),
-            outcome: Set(None),
-            rule: Set(Some(spec.rule.into())),
-            rule_key: Set(Some(format!("{}:{}", spec.rule, subject.id))),
-            remind_at: Set(rules::remind_at(&settings, spec.window.due, now)),
-            reminded_at: Set(None),
-            escalation_level: Set(0),
-            max_escalation_level: Set(spec.max_escalation),
-            escalated_at: Set(None),
-            created_by: Set(about.created_by),
-            completed_by: Set(None),
-            completed_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
+        let row = NewTask {
+            store_id,
+            customer_id,
+            kind: spec.kind,
+            title: spec.title,
+            reason: spec.reason,
+            subject: Some((subject.kind.to_string(), subject.id)),
+            vehicle_id: about.vehicle_id,
+            assignee_id: None,
+            queue: spec.queue,
+            window: spec.window,
+            rule: Some(spec.rule),
+            remind_at: rules::remind_at(&settings, spec.window.due, now),
+            max_escalation: spec.max_escalation,
+            created_by: about.created_by,
+        }
+        .into_row(now);
         let written = task::Entity::insert(row.clone())
             .on_conflict(
                 OnConflict::column(task::Column::RuleKey)
@@ -292,41 +354,32 @@ pub async fn create_manual<C: ConnectionTrait>(
             None => None,
         };
     let settings = org::settings(db, c.store_id).await?;
-    let row = task::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        store_id: Set(c.store_id),
-        kind: Set(input.kind.as_str().into()),
-        title: Set(title),
-        reason: Set(reason),
-        customer_id: Set(c.id),
-        subject_type: Set(None),
-        subject_id: Set(None),
-        vehicle_id: Set(vehicle_id),
-        assignee_id: Set(Some(assignee)),
-        assignee_role: Set(None),
-        earliest_at: Set(earliest),
-        due_at: Set(input.due_at),
-        latest_at: Set(input.due_at),
-        status: Set(TaskStatus::Open.as_str().into()),
-        outcome: Set(None),
-        rule: Set(None),
-        rule_key: Set(None),
-        remind_at: Set(rules::remind_at(&settings, input.due_at, now)),
-        reminded_at: Set(None),
-        escalation_level: Set(0),
+    let row = NewTask {
+        store_id: c.store_id,
+        customer_id: c.id,
+        kind: input.kind,
+        title,
+        reason,
+        subject: None,
+        vehicle_id,
+        assignee_id: Some(assignee),
+        queue: None,
+        window: Window {
+            earliest,
+            due: input.due_at,
+            latest: input.due_at,
+        },
+        rule: None,
+        remind_at: rules::remind_at(&settings, input.due_at, now),
         // Complaints escalate beyond the store (DOMAIN.md); other work stops at the manager.
-        max_escalation_level: Set(if input.kind == TaskKind::ComplaintResponse {
+        max_escalation: if input.kind == TaskKind::ComplaintResponse {
             2
         } else {
             1
-        }),
-        escalated_at: Set(None),
-        created_by: Set(Some(actor.staff_id)),
-        completed_by: Set(None),
-        completed_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
+        },
+        created_by: Some(actor.staff_id),
+    }
+    .into_row(now);
     let t = task::Entity::insert(row).exec_with_returning(db).await?;
     events::publish_all(std::slice::from_ref(&t), TaskChange::Created);
     Ok(t)
@@ -452,36 +505,27 @@ pub async fn complete<C: ConnectionTrait + TransactionTrait>(
     let next = match input.next {
         Some(n) => {
             let settings = org::settings(&txn, t.store_id).await?;
-            let row = task::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                store_id: Set(t.store_id),
-                kind: Set(n.kind.as_str().into()),
-                title: Set(n.title.trim().to_string()),
-                reason: Set(format!("Next step after: {}", t.title)),
-                customer_id: Set(t.customer_id),
-                subject_type: Set(t.subject_type.clone()),
-                subject_id: Set(t.subject_id),
-                vehicle_id: Set(t.vehicle_id),
-                assignee_id: Set(Some(actor.staff_id)),
-                assignee_role: Set(None),
-                earliest_at: Set(now),
-                due_at: Set(n.due_at),
-                latest_at: Set(n.due_at),
-                status: Set(TaskStatus::Open.as_str().into()),
-                outcome: Set(None),
-                rule: Set(None),
-                rule_key: Set(None),
-                remind_at: Set(rules::remind_at(&settings, n.due_at, now)),
-                reminded_at: Set(None),
-                escalation_level: Set(0),
-                max_escalation_level: Set(t.max_escalation_level),
-                escalated_at: Set(None),
-                created_by: Set(Some(actor.staff_id)),
-                completed_by: Set(None),
-                completed_at: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            };
+            let row = NewTask {
+                store_id: t.store_id,
+                customer_id: t.customer_id,
+                kind: n.kind,
+                title: n.title.trim().to_string(),
+                reason: format!("Next step after: {}", t.title),
+                subject: t.subject_type.clone().zip(t.subject_id),
+                vehicle_id: t.vehicle_id,
+                assignee_id: Some(actor.staff_id),
+                queue: None,
+                window: Window {
+                    earliest: now,
+                    due: n.due_at,
+                    latest: n.due_at,
+                },
+                rule: None,
+                remind_at: rules::remind_at(&settings, n.due_at, now),
+                max_escalation: t.max_escalation_level,
+                created_by: Some(actor.staff_id),
+            }
+            .into_row(now);
             Some(task::Entity::insert(row).exec_with_returning(&txn).await?)
         }
         None => None,
@@ -527,11 +571,20 @@ pub async fn cancel<C: ConnectionTrait>(
         .filter(task::Column::Status.is_in(LIVE))
         .exec(db)
         .await?;
-    let t = task::Entity::find_by_id(t.id)
+    reload_and_announce(db, t.id, TaskChange::Cancelled).await
+}
+
+/// The task as it is now, announced to its subscribers as `change`.
+async fn reload_and_announce<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    change: TaskChange,
+) -> ApiResult<task::Model> {
+    let t = task::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or(ApiError::NotFound)?;
-    events::publish_all(std::slice::from_ref(&t), TaskChange::Cancelled);
+    events::publish_all(std::slice::from_ref(&t), change);
     Ok(t)
 }
 
@@ -561,12 +614,7 @@ pub async fn reassign<C: ConnectionTrait>(
         .filter(task::Column::Id.eq(t.id))
         .exec(db)
         .await?;
-    let t = task::Entity::find_by_id(t.id)
-        .one(db)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    events::publish_all(std::slice::from_ref(&t), TaskChange::Assigned);
-    Ok(t)
+    reload_and_announce(db, t.id, TaskChange::Assigned).await
 }
 
 /// Moves every live task of one staff member to another (inside the
