@@ -3,7 +3,7 @@
 //! Deterministic, so demos and screenshots repeat.
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    customer, customer_log, dealer_group, mileage_reading, oem, staff, store, task, team, vehicle,
+    customer, customer_log, dealer_group, mileage_reading, oem, staff, store, team, vehicle,
     vehicle_ownership,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -19,7 +19,7 @@ use crate::{
     org::rules::StoreSettings,
     tasks::{
         rules::{TaskKind, Window},
-        store::NewTask,
+        store::{self as tasks_store, NewTask},
     },
 };
 
@@ -380,7 +380,6 @@ async fn seed_customers<C: ConnectionTrait>(
                 None,
                 (TaskKind::FollowUp, format!("跟进 {name} 的购车意向")),
                 due,
-                now,
             ));
         }
         if let Some((vid, model)) = car {
@@ -395,7 +394,6 @@ async fn seed_customers<C: ConnectionTrait>(
                     Some(Role::CareAgent),
                     (TaskKind::Revisit, title),
                     due,
-                    now,
                 ));
             }
             if i % 9 == 2 {
@@ -409,7 +407,6 @@ async fn seed_customers<C: ConnectionTrait>(
                     Some(Role::ServiceAdvisor),
                     (TaskKind::MaintenanceReminder, title),
                     due,
-                    now,
                 ));
             }
         }
@@ -439,14 +436,13 @@ async fn seed_customers<C: ConnectionTrait>(
             .exec(db)
             .await?;
     }
-    for chunk in tasks.chunks(200) {
-        task::Entity::insert_many(chunk.to_vec()).exec(db).await?;
-    }
+    tasks_store::insert_tasks(db, tasks, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("inserting demo tasks: {e:?}"))?;
     Ok(())
 }
 
 /// An open demo task (those due in the past turn overdue at the first tick).
-#[allow(clippy::too_many_arguments)]
 fn demo_task(
     store_id: Uuid,
     customer_id: Uuid,
@@ -455,8 +451,7 @@ fn demo_task(
     queue: Option<Role>,
     (kind, title): (TaskKind, String),
     due: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> task::ActiveModel {
+) -> NewTask {
     NewTask {
         store_id,
         customer_id,
@@ -477,7 +472,6 @@ fn demo_task(
         max_escalation: 1,
         created_by: None,
     }
-    .into_row(now)
 }
 
 fn log_row(

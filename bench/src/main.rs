@@ -12,15 +12,17 @@ use api::{
     tasks::{
         rules::{TaskKind, Window},
         scheduler::Scheduler,
-        store::NewTask,
+        store::{insert_tasks, NewTask},
     },
     Config, SystemClock,
 };
 use chrono::{Duration, Utc};
 use clap::Parser;
-use entity::{customer, staff, store, task};
+use entity::{customer, staff, store};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, QuerySelect,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -51,6 +53,11 @@ struct Args {
     /// Messages to deliver when timing the outbox.
     #[arg(long, default_value_t = 100_000)]
     deliver: u64,
+    /// What to run, comma-separated, in this order: data, myday, remind,
+    /// overdue, deliver. Without `data` the bench reuses an existing
+    /// `crm_bench` (e.g. one copied from a template database).
+    #[arg(long, default_value = "data,myday,remind,overdue,deliver")]
+    phases: String,
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
@@ -58,15 +65,19 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn fresh_database(admin: &str) -> anyhow::Result<String> {
+async fn bench_database(admin: &str, fresh: bool) -> anyhow::Result<String> {
     if admin.starts_with("sqlite:") {
-        let _ = std::fs::remove_file("crm_bench.db");
+        if fresh {
+            let _ = std::fs::remove_file("crm_bench.db");
+        }
         return Ok("sqlite://crm_bench.db?mode=rwc".into());
     }
-    let conn = Database::connect(admin).await?;
-    conn.execute_unprepared("DROP DATABASE IF EXISTS crm_bench")
-        .await?;
-    conn.execute_unprepared("CREATE DATABASE crm_bench").await?;
+    if fresh {
+        let conn = Database::connect(admin).await?;
+        conn.execute_unprepared("DROP DATABASE IF EXISTS crm_bench")
+            .await?;
+        conn.execute_unprepared("CREATE DATABASE crm_bench").await?;
+    }
     let base = &admin[..admin.rfind('/').unwrap_or(admin.len())];
     Ok(format!("{base}/crm_bench"))
 }
@@ -74,7 +85,8 @@ async fn fresh_database(admin: &str) -> anyhow::Result<String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let url = fresh_database(&args.database_url).await?;
+    let phases: Vec<&str> = args.phases.split(',').map(str::trim).collect();
+    let url = bench_database(&args.database_url, phases.contains(&"data")).await?;
     let mut cfg = Config::for_database(&url);
     cfg.seed_demo = Some(true);
     cfg.seed_customers_per_store = 0;
@@ -84,21 +96,40 @@ async fn main() -> anyhow::Result<()> {
     let state = api::prepare(cfg, Arc::new(SystemClock)).await?;
     let db = state.db.clone();
 
-    // ---- data ----
+    if phases.contains(&"data") {
+        generate(&db, &args).await?;
+    }
+    if phases.contains(&"myday") {
+        my_day(&state, &args).await?;
+    }
+    let sched = Scheduler::for_app(&state);
+    if phases.contains(&"remind") {
+        remind(&sched).await?;
+    }
+    if phases.contains(&"overdue") {
+        overdue(&sched).await?;
+    }
+    if phases.contains(&"deliver") {
+        deliver(&sched, &args).await?;
+    }
+    Ok(())
+}
+
+/// Stores, customers, staff and open tasks, in bulk.
+async fn generate(db: &sea_orm::DatabaseConnection, args: &Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let template_store = store::Entity::find()
-        .one(&db)
+        .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no seed store"))?;
     let template_staff = staff::Entity::find()
-        .one(&db)
+        .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no seed staff"))?;
     let now = Utc::now();
     let mut rng = StdRng::seed_from_u64(7);
     let staff_count = args.tasks.div_ceil(args.per_staff);
     let staff_per_store = staff_count.div_ceil(args.stores);
-    let mut usernames = Vec::new();
     let mut task_rows = Vec::with_capacity(1000);
     let mut made = 0usize;
     for s in 0..args.stores {
@@ -111,7 +142,7 @@ async fn main() -> anyhow::Result<()> {
             updated_at: Set(now),
             ..template_store.clone().into()
         })
-        .exec(&db)
+        .exec(db)
         .await?;
         let customers: Vec<customer::ActiveModel> = (0..100)
             .map(|i| customer::ActiveModel {
@@ -132,13 +163,10 @@ async fn main() -> anyhow::Result<()> {
             })
             .collect();
         let customer_ids: Vec<Uuid> = customers.iter().map(|c| *c.id.as_ref()).collect();
-        customer::Entity::insert_many(customers).exec(&db).await?;
+        customer::Entity::insert_many(customers).exec(db).await?;
         let mut staff_rows = Vec::new();
         for k in 0..staff_per_store {
             let username = format!("b{s}.s{k}");
-            if k == 0 && usernames.len() < 20 {
-                usernames.push(username.clone());
-            }
             staff_rows.push(staff::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 store_id: Set(Some(store_id)),
@@ -156,7 +184,7 @@ async fn main() -> anyhow::Result<()> {
         }
         let staff_ids: Vec<Uuid> = staff_rows.iter().map(|r| *r.id.as_ref()).collect();
         for chunk in staff_rows.chunks(500) {
-            staff::Entity::insert_many(chunk.to_vec()).exec(&db).await?;
+            staff::Entity::insert_many(chunk.to_vec()).exec(db).await?;
         }
         for staff_id in staff_ids {
             for _ in 0..args.per_staff {
@@ -165,40 +193,37 @@ async fn main() -> anyhow::Result<()> {
                 }
                 made += 1;
                 let due = now + Duration::minutes(rng.gen_range(-10 * 1440..20 * 1440));
-                task_rows.push(
-                    NewTask {
-                        store_id,
-                        customer_id: customer_ids[rng.gen_range(0..customer_ids.len())],
-                        kind: TaskKind::FollowUp,
-                        title: "跟进".into(),
-                        reason: "bench".into(),
-                        subject: None,
-                        vehicle_id: None,
-                        assignee_id: Some(staff_id),
-                        queue: None,
-                        window: Window {
-                            earliest: due - Duration::days(1),
-                            due,
-                            latest: due,
-                        },
-                        rule: None,
-                        remind_at: Some(now - Duration::minutes(1)),
-                        max_escalation: 1,
-                        created_by: None,
-                    }
-                    .into_row(now),
-                );
+                task_rows.push(NewTask {
+                    store_id,
+                    customer_id: customer_ids[rng.gen_range(0..customer_ids.len())],
+                    kind: TaskKind::FollowUp,
+                    title: "跟进".into(),
+                    reason: "bench".into(),
+                    subject: None,
+                    vehicle_id: None,
+                    assignee_id: Some(staff_id),
+                    queue: None,
+                    window: Window {
+                        earliest: due - Duration::days(1),
+                        due,
+                        latest: due,
+                    },
+                    rule: None,
+                    remind_at: Some(now - Duration::minutes(1)),
+                    max_escalation: 1,
+                    created_by: None,
+                });
                 if task_rows.len() == 1000 {
-                    task::Entity::insert_many(std::mem::take(&mut task_rows))
-                        .exec(&db)
-                        .await?;
+                    insert_tasks(db, std::mem::take(&mut task_rows), now)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
                 }
             }
         }
     }
-    if !task_rows.is_empty() {
-        task::Entity::insert_many(task_rows).exec(&db).await?;
-    }
+    insert_tasks(db, task_rows, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         db.execute_unprepared("ANALYZE").await?;
     }
@@ -209,7 +234,20 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    // ---- "my day" over HTTP ----
+    Ok(())
+}
+
+/// "My day" latency over HTTP, sequential requests by 20 consultants.
+async fn my_day(state: &api::AppState, args: &Args) -> anyhow::Result<()> {
+    let usernames: Vec<String> = staff::Entity::find()
+        .filter(staff::Column::Username.like("b%.s0"))
+        .limit(20)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| s.username)
+        .collect();
+    anyhow::ensure!(!usernames.is_empty(), "no bench data: run the data phase");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(api::serve_on(listener, state.clone()));
@@ -265,8 +303,10 @@ async fn main() -> anyhow::Result<()> {
         lat[lat.len() - 1]
     );
 
-    // ---- scheduler ----
-    let sched = Scheduler::for_app(&state);
+    Ok(())
+}
+
+async fn remind(sched: &Scheduler) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let reminded = sched.remind().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let secs = t0.elapsed().as_secs_f64();
@@ -274,6 +314,10 @@ async fn main() -> anyhow::Result<()> {
         "reminders: {reminded} generated (task claimed + message queued) in {secs:.1}s = {:.0}/s",
         reminded as f64 / secs
     );
+    Ok(())
+}
+
+async fn overdue(sched: &Scheduler) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let overdue = sched
         .mark_overdue()
@@ -284,6 +328,10 @@ async fn main() -> anyhow::Result<()> {
         "overdue: {overdue} tasks marked and escalated to managers in {secs:.1}s = {:.0}/s",
         overdue as f64 / secs
     );
+    Ok(())
+}
+
+async fn deliver(sched: &Scheduler, args: &Args) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let batches = (args.deliver / args.batch).max(1) as u32;
     let d = sched

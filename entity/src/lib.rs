@@ -15,6 +15,7 @@ pub mod refresh_token;
 pub mod staff;
 pub mod store;
 pub mod task;
+pub mod task_reminder;
 pub mod team;
 pub mod vehicle;
 pub mod vehicle_ownership;

@@ -23,8 +23,6 @@ pub struct Model {
     pub outcome: Option<String>,
     pub rule: Option<String>,
     pub rule_key: Option<String>,
-    pub remind_at: Option<DateTimeUtc>,
-    pub reminded_at: Option<DateTimeUtc>,
     pub escalation_level: i32,
     pub max_escalation_level: i32,
     pub escalated_at: Option<DateTimeUtc>,

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod helpers;
 mod m20261123_000001_foundation;
 mod m20261123_000002_tasks;
+mod m20261123_000003_reminder_queue;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_tasks::Migration),
+            Box::new(m20261123_000003_reminder_queue::Migration),
         ]
     }
 }

@@ -311,6 +311,50 @@ async fn the_assignee_is_reminded_before_the_due_time_once() {
 }
 
 #[tokio::test]
+async fn a_task_closed_before_its_reminder_time_is_not_reminded() {
+    let app = spawn_app().await;
+    let s = app.login("cq.sales1").await;
+    let c = s.create_customer("潜客", "13800000001", false).await;
+    let mut ids = Vec::new();
+    for title in ["已完成的回访", "已取消的回访", "仍待办的回访"] {
+        let r = s
+            .data(
+                CREATE_TASK,
+                json!({"i": {"customerId": c, "title": title, "dueAt": "2026-11-24T12:00:00Z"}}),
+            )
+            .await;
+        ids.push(r["createTask"]["task"]["id"].clone());
+    }
+    let done = s
+        .data(
+            COMPLETE,
+            json!({"i": {"taskId": ids[0], "outcome": "客户已到店"}}),
+        )
+        .await;
+    assert_eq!(done["completeTask"]["task"]["status"], "DONE");
+    let cancelled = s
+        .data(
+            "mutation($i: CancelTaskInput!) { cancelTask(input: $i) { task { status } } }",
+            json!({"i": {"taskId": ids[1], "reason": "客户已购车"}}),
+        )
+        .await;
+    assert_eq!(cancelled["cancelTask"]["task"]["status"], "CANCELLED");
+
+    app.clock.advance(Duration::hours(11));
+    assert_eq!(app.tick().await.reminded, 1);
+    let s = app.login("cq.sales1").await;
+    let inbox = s.data(INBOX, json!({})).await;
+    let bodies: Vec<&str> = inbox["myNotifications"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["node"]["body"].as_str())
+        .collect();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert!(bodies[0].contains("仍待办的回访"), "{bodies:?}");
+}
+
+#[tokio::test]
 async fn an_overdue_complaint_escalates_to_the_dealer_group_after_the_store_wait() {
     let app = spawn_app().await;
     let care = app.login("cq.care").await;

@@ -142,16 +142,68 @@ where
     C: ConnectionTrait,
     E: EntityTrait,
 {
-    let backend = db.get_database_backend();
     let table = entity.table_name();
-    let lock = if backend == DbBackend::Postgres {
+    let pick = first_rows(db, table, "id", cond, order, limit);
+    returning::<C, E>(
+        db,
+        format!("UPDATE {table} SET {set} WHERE id IN ({pick}) RETURNING *"),
+        values,
+    )
+    .await
+}
+
+/// Runs `DELETE FROM table WHERE key IN (first `limit` rows matching
+/// `cond`) RETURNING *`: takes items off a queue, each exactly once, with the
+/// same locking as `update_returning`.
+pub async fn delete_returning<C, E>(
+    db: &C,
+    entity: E,
+    key: &str,
+    cond: &str,
+    order: &str,
+    limit: u64,
+    values: Vec<Value>,
+) -> ApiResult<Vec<E::Model>>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+{
+    let table = entity.table_name();
+    let pick = first_rows(db, table, key, cond, order, limit);
+    returning::<C, E>(
+        db,
+        format!("DELETE FROM {table} WHERE {key} IN ({pick}) RETURNING *"),
+        values,
+    )
+    .await
+}
+
+/// The keys of the first `limit` rows matching `cond`, locked on PostgreSQL
+/// (skipping rows another worker holds).
+fn first_rows<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    key: &str,
+    cond: &str,
+    order: &str,
+    limit: u64,
+) -> String {
+    let lock = if db.get_database_backend() == DbBackend::Postgres {
         " FOR UPDATE SKIP LOCKED"
     } else {
         ""
     };
-    let sql = format!(
-        "UPDATE {table} SET {set} WHERE id IN (SELECT id FROM {table} WHERE {cond} ORDER BY {order} LIMIT {limit}{lock}) RETURNING *"
-    );
+    format!("SELECT {key} FROM {table} WHERE {cond} ORDER BY {order} LIMIT {limit}{lock}")
+}
+
+/// Runs a statement with `$n` placeholders (`?` on SQLite) and reads the
+/// rows it returns.
+async fn returning<C, E>(db: &C, sql: String, values: Vec<Value>) -> ApiResult<Vec<E::Model>>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+{
+    let backend = db.get_database_backend();
     let sql = if backend == DbBackend::Postgres {
         sql
     } else {
@@ -177,7 +229,7 @@ pub async fn claim<C: ConnectionTrait>(
         notification::Entity,
         "status = 'SENDING', lease_until = $2, attempts = attempts + 1, updated_at = $1",
         "(status = 'PENDING' AND next_attempt_at <= $1) OR (status = 'SENDING' AND lease_until < $1)",
-        "next_attempt_at, id",
+        "next_attempt_at",
         limit,
         vec![now.into(), (now + Duration::seconds(LEASE)).into()],
     )

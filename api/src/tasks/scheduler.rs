@@ -7,7 +7,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{notification, staff, store, task};
+use entity::{notification, staff, store, task, task_reminder};
 use futures_util::StreamExt;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{
     events::{self, TaskChange},
     outbox::{self, NewNotification, Outcome, Provider},
-    rules::{self, NotificationCategory, NotificationChannel, NotificationStatus},
+    rules::{self, NotificationCategory, NotificationChannel, NotificationStatus, TaskStatus},
 };
 use crate::{
     auth::Role,
@@ -49,6 +49,13 @@ pub struct TickReport {
     pub dead: u64,
     /// Messages held back by quiet hours.
     pub deferred: u64,
+}
+
+/// One batch of a step: rows taken, and how many of them led to work (a
+/// reminder of a task closed meanwhile is taken but dropped).
+struct Step {
+    claimed: u64,
+    done: u64,
 }
 
 /// A scheduler over one database.
@@ -120,7 +127,7 @@ impl Scheduler {
     async fn lanes<F, Fut>(&self, step: F) -> ApiResult<u64>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = ApiResult<u64>>,
+        Fut: std::future::Future<Output = ApiResult<Step>>,
     {
         let lanes = if self.db.get_database_backend() == sea_orm::DbBackend::Postgres {
             LANES
@@ -147,16 +154,17 @@ impl Scheduler {
         Ok(r)
     }
 
+    /// Runs `step` until a batch comes back short (bounded).
     async fn drain<F, Fut>(&self, step: F) -> ApiResult<u64>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = ApiResult<u64>>,
+        Fut: std::future::Future<Output = ApiResult<Step>>,
     {
         let mut total = 0;
         for _ in 0..100_000 {
             let n = step().await?;
-            total += n;
-            if n < self.batch {
+            total += n.done;
+            if n.claimed < self.batch {
                 break;
             }
         }
@@ -193,7 +201,7 @@ impl Scheduler {
             &serde_json::Value,
             DateTime<Utc>,
         ) -> Vec<NewNotification>,
-    ) -> ApiResult<u64> {
+    ) -> ApiResult<Step> {
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let rows = outbox::update_returning(
@@ -214,15 +222,19 @@ impl Scheduler {
         outbox::enqueue_many(&txn, out, now).await?;
         txn.commit().await?;
         events::publish_all(&rows, change);
-        Ok(rows.len() as u64)
+        let n = rows.len() as u64;
+        Ok(Step {
+            claimed: n,
+            done: n,
+        })
     }
 
-    async fn overdue_batch(&self) -> ApiResult<u64> {
+    async fn overdue_batch(&self) -> ApiResult<Step> {
         self.claim_tasks(
             "status = 'OVERDUE', escalation_level = CASE WHEN max_escalation_level > 0 THEN 1 ELSE 0 END, \
              escalated_at = $1, updated_at = $1",
             "status = 'OPEN' AND due_at < $1",
-            "due_at, id",
+            "due_at",
             TaskChange::Overdue,
             |ctx, t, vars, now| {
                 let managers = if t.escalation_level >= 1 { ctx.store_managers(t.store_id) } else { Vec::new() };
@@ -298,13 +310,37 @@ impl Scheduler {
         Ok(done.len() as u64)
     }
 
-    async fn remind_batch(&self) -> ApiResult<u64> {
-        self.claim_tasks(
-            "reminded_at = $1, remind_at = NULL, updated_at = $1",
-            "status = 'OPEN' AND reminded_at IS NULL AND remind_at <= $1",
-            "remind_at, id",
-            TaskChange::Reminded,
-            |ctx, t, vars, now| {
+    /// Takes a batch of due reminders off the queue and, for those whose
+    /// task is still open, queues a message to whoever should act. A
+    /// reminder of a task closed meanwhile is simply dropped.
+    async fn remind_batch(&self) -> ApiResult<Step> {
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let due = outbox::delete_returning(
+            &txn,
+            task_reminder::Entity,
+            "task_id",
+            "remind_at <= $1",
+            "remind_at",
+            self.batch,
+            vec![now.into()],
+        )
+        .await?;
+        let mut tasks = Vec::with_capacity(due.len());
+        for ids in due.chunks(1000) {
+            tasks.extend(
+                task::Entity::find()
+                    .filter(task::Column::Id.is_in(ids.iter().map(|r| r.task_id)))
+                    .filter(task::Column::Status.eq(TaskStatus::Open.as_str()))
+                    .all(&txn)
+                    .await?,
+            );
+        }
+        let ctx = Context::load(&txn, &tasks).await?;
+        let out = tasks
+            .iter()
+            .flat_map(|t| {
+                let vars = ctx.vars(t);
                 ctx.workers(t)
                     .into_iter()
                     .map(|s| {
@@ -312,15 +348,21 @@ impl Scheduler {
                             t,
                             s,
                             "task_reminder",
-                            vars,
+                            &vars,
                             format!("remind:{}:{s}", t.id),
                             now,
                         )
                     })
-                    .collect()
-            },
-        )
-        .await
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        outbox::enqueue_many(&txn, out, now).await?;
+        txn.commit().await?;
+        events::publish_all(&tasks, TaskChange::Reminded);
+        Ok(Step {
+            claimed: due.len() as u64,
+            done: tasks.len() as u64,
+        })
     }
 
     async fn dispatch_batch(&self) -> ApiResult<(u64, TickReport)> {

@@ -3,12 +3,12 @@ use std::collections::HashMap;
 
 use async_graphql::{InputObject, ID};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entity::{staff, task, vehicle};
+use entity::{staff, task, task_reminder, vehicle};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, OnConflict},
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionSession, TransactionTrait, TryIntoModel,
+    TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -129,15 +129,23 @@ pub struct NewTask {
 }
 
 impl NewTask {
-    /// The row to insert.
-    pub fn into_row(self, now: DateTime<Utc>) -> task::ActiveModel {
+    /// The task row, and its reminder's queue row if it has one.
+    fn into_rows(
+        self,
+        now: DateTime<Utc>,
+    ) -> (task::ActiveModel, Option<task_reminder::ActiveModel>) {
+        let id = Uuid::now_v7();
+        let reminder = self.remind_at.map(|at| task_reminder::ActiveModel {
+            task_id: Set(id),
+            remind_at: Set(at),
+        });
         let rule_key = match (self.rule, &self.subject) {
             (Some(rule), Some((_, id))) => Some(format!("{rule}:{id}")),
             _ => None,
         };
         let (subject_type, subject_id) = self.subject.unzip();
-        task::ActiveModel {
-            id: Set(Uuid::now_v7()),
+        let row = task::ActiveModel {
+            id: Set(id),
             store_id: Set(self.store_id),
             kind: Set(self.kind.as_str().into()),
             title: Set(self.title),
@@ -155,8 +163,6 @@ impl NewTask {
             outcome: Set(None),
             rule: Set(self.rule.map(String::from)),
             rule_key: Set(rule_key),
-            remind_at: Set(self.remind_at),
-            reminded_at: Set(None),
             escalation_level: Set(0),
             max_escalation_level: Set(self.max_escalation),
             escalated_at: Set(None),
@@ -165,8 +171,56 @@ impl NewTask {
             completed_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
-        }
+        };
+        (row, reminder)
     }
+}
+
+/// Inserts tasks and queues their reminders, in the caller's transaction. A
+/// task whose rule key exists already is skipped: a rule never creates the
+/// same task twice, whoever calls it and however often. Returns the tasks
+/// written now.
+pub async fn insert_tasks<C: ConnectionTrait>(
+    db: &C,
+    tasks: Vec<NewTask>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let rows: Vec<_> = tasks.into_iter().map(|t| t.into_rows(now)).collect();
+    let mut written = Vec::with_capacity(rows.len());
+    // 26 columns × 500 rows stays under both databases' bind limits.
+    for chunk in rows.chunks(500) {
+        let made = task::Entity::insert_many(chunk.iter().map(|(t, _)| t.clone()))
+            .on_conflict(
+                OnConflict::column(task::Column::RuleKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_with_returning(db)
+            .await?;
+        let ids: std::collections::HashSet<Uuid> = made.iter().map(|t| t.id).collect();
+        let reminders: Vec<_> = chunk
+            .iter()
+            .filter_map(|(_, r)| r.clone())
+            .filter(|r| matches!(&r.task_id, sea_orm::ActiveValue::Set(id) if ids.contains(id)))
+            .collect();
+        task_reminder::Entity::insert_many(reminders)
+            .exec_without_returning(db)
+            .await?;
+        written.extend(made);
+    }
+    Ok(written)
+}
+
+/// `insert_tasks` for one task without a rule (which therefore cannot clash).
+async fn insert_task<C: ConnectionTrait>(
+    db: &C,
+    task: NewTask,
+    now: DateTime<Utc>,
+) -> ApiResult<task::Model> {
+    insert_tasks(db, vec![task], now)
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("task not written")))
 }
 
 /// Creates the tasks a rule derived, inside the caller's transaction. The
@@ -180,9 +234,9 @@ pub async fn create_from_rules<C: ConnectionTrait>(
 ) -> ApiResult<Vec<task::Model>> {
     let settings = org::settings(db, about.store_id).await?;
     let (store_id, customer_id, subject) = (about.store_id, about.customer_id, about.subject);
-    let mut created = Vec::new();
-    for spec in specs {
-        let row = NewTask {
+    let tasks = specs
+        .into_iter()
+        .map(|spec| NewTask {
             store_id,
             customer_id,
             kind: spec.kind,
@@ -197,21 +251,9 @@ pub async fn create_from_rules<C: ConnectionTrait>(
             remind_at: rules::remind_at(&settings, spec.window.due, now),
             max_escalation: spec.max_escalation,
             created_by: about.created_by,
-        }
-        .into_row(now);
-        let written = task::Entity::insert(row.clone())
-            .on_conflict(
-                OnConflict::column(task::Column::RuleKey)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
-        if written == 1 {
-            created.push(row.try_into_model()?);
-        }
-    }
-    Ok(created)
+        })
+        .collect();
+    insert_tasks(db, tasks, now).await
 }
 
 /// A delivered car: the store's rules derive its revisit and first-service
@@ -378,9 +420,8 @@ pub async fn create_manual<C: ConnectionTrait>(
             1
         },
         created_by: Some(actor.staff_id),
-    }
-    .into_row(now);
-    let t = task::Entity::insert(row).exec_with_returning(db).await?;
+    };
+    let t = insert_task(db, row, now).await?;
     events::publish_all(std::slice::from_ref(&t), TaskChange::Created);
     Ok(t)
 }
@@ -524,9 +565,8 @@ pub async fn complete<C: ConnectionTrait + TransactionTrait>(
                 remind_at: rules::remind_at(&settings, n.due_at, now),
                 max_escalation: t.max_escalation_level,
                 created_by: Some(actor.staff_id),
-            }
-            .into_row(now);
-            Some(task::Entity::insert(row).exec_with_returning(&txn).await?)
+            };
+            Some(insert_task(&txn, row, now).await?)
         }
         None => None,
     };
