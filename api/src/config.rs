@@ -82,6 +82,18 @@ pub struct Config {
     /// Rows the scheduler claims per statement.
     #[arg(long, env = "SCHEDULER_BATCH", default_value_t = 500)]
     pub scheduler_batch: u64,
+    /// Concurrent claim lanes per scheduler step on PostgreSQL (SKIP LOCKED
+    /// gives each lane different rows); SQLite always uses one.
+    #[arg(long, env = "SCHEDULER_LANES", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=32))]
+    pub scheduler_lanes: u64,
+    /// Seconds a worker may hold a claimed message before another worker may
+    /// take it over (the worker is presumed dead).
+    #[arg(long, env = "NOTIFICATION_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub notification_lease_secs: u64,
+    /// Simulated network latency of the built-in provider, per message (for
+    /// demos and crash tests; 0 in production).
+    #[arg(long, env = "LOCAL_PROVIDER_DELAY_MS", default_value_t = 0)]
+    pub local_provider_delay_ms: u64,
 }
 
 impl Config {
@@ -105,6 +117,9 @@ impl Config {
             request_timeout_secs: 30,
             scheduler_interval_secs: 0,
             scheduler_batch: 500,
+            scheduler_lanes: 4,
+            notification_lease_secs: 60,
+            local_provider_delay_ms: 0,
         }
     }
 

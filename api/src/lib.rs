@@ -58,13 +58,16 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         Duration::minutes(config.access_token_minutes),
         Duration::days(config.refresh_token_days),
     );
+    let provider = Arc::new(tasks::outbox::LocalProvider {
+        delay: std::time::Duration::from_millis(config.local_provider_delay_ms),
+    });
     Ok(AppState {
         db,
         config: Arc::new(config),
         keys: Arc::new(keys),
         clock,
         metrics: http::metrics_handle(),
-        provider: Arc::new(tasks::outbox::LocalProvider),
+        provider,
     })
 }
 

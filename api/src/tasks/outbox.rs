@@ -70,7 +70,7 @@ pub async fn enqueue_many<C: ConnectionTrait>(
     if items.is_empty() {
         return Ok(0);
     }
-    let rows: Vec<notification::ActiveModel> = items
+    let rows: Vec<notification::Model> = items
         .into_iter()
         .map(|n| {
             let suppressed = n.category == NotificationCategory::Marketing
@@ -86,34 +86,38 @@ pub async fn enqueue_many<C: ConnectionTrait>(
             } else {
                 NotificationStatus::Pending
             };
-            notification::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                store_id: Set(n.store_id),
-                channel: Set(n.channel.as_str().into()),
-                category: Set(n.category.as_str().into()),
-                template: Set(n.template),
-                variables: Set(n.variables),
-                recipient_staff_id: Set(n.staff_id),
-                recipient_customer_id: Set(n.customer.map(|c| c.id)),
-                address: Set(address),
-                task_id: Set(n.task_id),
-                dedupe_key: Set(n.dedupe_key),
-                status: Set(status.as_str().into()),
-                attempts: Set(0),
-                next_attempt_at: Set(n.not_before),
-                lease_until: Set(None),
-                last_error: Set(None),
-                sent_at: Set(None),
-                read_at: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
+            notification::Model {
+                id: Uuid::now_v7(),
+                store_id: n.store_id,
+                channel: n.channel.as_str().into(),
+                category: n.category.as_str().into(),
+                template: n.template,
+                variables: n.variables,
+                recipient_staff_id: n.staff_id,
+                recipient_customer_id: n.customer.map(|c| c.id),
+                address,
+                task_id: n.task_id,
+                dedupe_key: n.dedupe_key,
+                status: status.as_str().into(),
+                attempts: 0,
+                next_attempt_at: n.not_before,
+                lease_until: None,
+                last_error: None,
+                sent_at: None,
+                read_at: None,
+                created_at: now,
+                updated_at: now,
             }
         })
         .collect();
+    if db.get_database_backend() == DbBackend::Postgres {
+        return insert_as_json(db, &rows).await;
+    }
     let mut written = 0;
-    // 1,500 rows × 20 columns stays under SQLite's and PostgreSQL's bind limits.
+    // 250 rows × 20 columns stays under SQLite's bind limit.
     for chunk in rows.chunks(250) {
-        written += notification::Entity::insert_many(chunk.to_vec())
+        let chunk = chunk.iter().cloned().map(notification::ActiveModel::from);
+        written += notification::Entity::insert_many(chunk)
             .on_conflict(
                 OnConflict::column(notification::Column::DedupeKey)
                     .do_nothing()
@@ -121,6 +125,60 @@ pub async fn enqueue_many<C: ConnectionTrait>(
             )
             .exec_without_returning(db)
             .await?;
+    }
+    Ok(written)
+}
+
+/// PostgreSQL: thousands of new messages as one JSON parameter unpacked by
+/// `json_to_recordset`, instead of a statement with 20 parameters per row
+/// (which PostgreSQL parses and plans far more slowly).
+async fn insert_as_json<C: ConnectionTrait>(
+    db: &C,
+    rows: &[notification::Model],
+) -> ApiResult<u64> {
+    const SQL: &str = "INSERT INTO notification (id, store_id, channel, category, template, variables, \
+        recipient_staff_id, recipient_customer_id, address, task_id, dedupe_key, status, attempts, \
+        next_attempt_at, created_at, updated_at) \
+        SELECT id, store_id, channel, category, template, variables, recipient_staff_id, \
+        recipient_customer_id, address, task_id, dedupe_key, status, 0, next_attempt_at, created_at, updated_at \
+        FROM json_to_recordset($1::json) AS x(id uuid, store_id uuid, channel text, category text, \
+        template text, variables json, recipient_staff_id uuid, recipient_customer_id uuid, address text, \
+        task_id uuid, dedupe_key text, status text, next_attempt_at timestamptz, created_at timestamptz, \
+        updated_at timestamptz) \
+        ON CONFLICT (dedupe_key) DO NOTHING";
+    let mut written = 0;
+    for chunk in rows.chunks(5000) {
+        let records: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id,
+                    "store_id": r.store_id,
+                    "channel": r.channel,
+                    "category": r.category,
+                    "template": r.template,
+                    "variables": r.variables,
+                    "recipient_staff_id": r.recipient_staff_id,
+                    "recipient_customer_id": r.recipient_customer_id,
+                    "address": r.address,
+                    "task_id": r.task_id,
+                    "dedupe_key": r.dedupe_key,
+                    "status": r.status,
+                    "next_attempt_at": r.next_attempt_at,
+                    "created_at": r.created_at,
+                    "updated_at": r.updated_at,
+                })
+            })
+            .collect();
+        let json = serde_json::Value::Array(records).to_string();
+        written += db
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                SQL,
+                [Value::from(json)],
+            ))
+            .await?
+            .rows_affected();
     }
     Ok(written)
 }
@@ -215,14 +273,13 @@ where
         .await?)
 }
 
-/// How long a worker may hold a claimed message before another may retry it.
-pub const LEASE: i64 = 60;
-
-/// Claims up to `limit` messages that are due (or whose lease ran out).
+/// Claims up to `limit` messages that are due, or whose worker's `lease`
+/// ran out (it died mid-batch).
 pub async fn claim<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     limit: u64,
+    lease: Duration,
 ) -> ApiResult<Vec<notification::Model>> {
     update_returning(
         db,
@@ -231,7 +288,7 @@ pub async fn claim<C: ConnectionTrait>(
         "(status = 'PENDING' AND next_attempt_at <= $1) OR (status = 'SENDING' AND lease_until < $1)",
         "next_attempt_at",
         limit,
-        vec![now.into(), (now + Duration::seconds(LEASE)).into()],
+        vec![now.into(), (now + lease).into()],
     )
     .await
 }
@@ -310,7 +367,11 @@ pub trait Provider: Send + Sync + 'static {
 /// (one row per notification, so a repeat is a no-op). WeChat templates need
 /// an account this build does not have: they fail and end as dead letters,
 /// visible to managers.
-pub struct LocalProvider;
+#[derive(Default)]
+pub struct LocalProvider {
+    /// Simulated network latency per message.
+    pub delay: std::time::Duration,
+}
 
 #[async_trait::async_trait]
 impl Provider for LocalProvider {
@@ -320,6 +381,9 @@ impl Provider for LocalProvider {
         n: &notification::Model,
         body: &str,
     ) -> Result<(), String> {
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
         let channel = NotificationChannel::parse(&n.channel);
         if channel == Some(NotificationChannel::Wechat) {
             return Err("WeChat template messages are not configured for this store".into());

@@ -29,9 +29,6 @@ use crate::{
     AppState,
 };
 
-/// Concurrent claim lanes per step on PostgreSQL.
-const LANES: usize = 4;
-
 /// What one tick did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TickReport {
@@ -65,32 +62,22 @@ pub struct Scheduler {
     clock: Arc<dyn Clock>,
     provider: Arc<dyn Provider>,
     batch: u64,
+    lanes: usize,
+    lease: Duration,
 }
 
 impl Scheduler {
-    /// A scheduler working in batches of `batch` rows.
-    pub fn new(
-        db: DatabaseConnection,
-        clock: Arc<dyn Clock>,
-        provider: Arc<dyn Provider>,
-        batch: u64,
-    ) -> Self {
-        Scheduler {
-            db,
-            clock,
-            provider,
-            batch: batch.clamp(1, 10_000),
-        }
-    }
-
-    /// The scheduler of a running app.
+    /// The scheduler of a running app, tuned by its configuration.
     pub fn for_app(st: &AppState) -> Self {
-        Scheduler::new(
-            st.db.clone(),
-            st.clock.clone(),
-            st.provider.clone(),
-            st.config.scheduler_batch,
-        )
+        let c = &st.config;
+        Scheduler {
+            db: st.db.clone(),
+            clock: st.clock.clone(),
+            provider: st.provider.clone(),
+            batch: c.scheduler_batch.clamp(1, 10_000),
+            lanes: usize::try_from(c.scheduler_lanes).unwrap_or(1).clamp(1, 32),
+            lease: Duration::seconds(i64::try_from(c.notification_lease_secs).unwrap_or(60)),
+        }
     }
 
     /// Runs every step once, each until it has nothing left (bounded).
@@ -130,7 +117,7 @@ impl Scheduler {
         Fut: std::future::Future<Output = ApiResult<Step>>,
     {
         let lanes = if self.db.get_database_backend() == sea_orm::DbBackend::Postgres {
-            LANES
+            self.lanes
         } else {
             1
         };
@@ -367,7 +354,7 @@ impl Scheduler {
 
     async fn dispatch_batch(&self) -> ApiResult<(u64, TickReport)> {
         let now = self.clock.now();
-        let claimed = outbox::claim(&self.db, now, self.batch).await?;
+        let claimed = outbox::claim(&self.db, now, self.batch, self.lease).await?;
         let mut r = TickReport::default();
         if claimed.is_empty() {
             return Ok((0, r));
