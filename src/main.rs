@@ -108,6 +108,8 @@ async fn worker(
     let mut config = config;
     config.seed_demo = Some(false);
     let state = api::prepare(config, Arc::new(SystemClock)).await?;
+    // Subscribers connected to `serve` hear what this worker does.
+    api::tasks::events::start_relay(&state.db, false);
     let scheduler = api::tasks::scheduler::Scheduler::for_app(&state);
     let mut idle = 0;
     loop {

@@ -84,6 +84,7 @@ pub fn build_app(state: AppState) -> axum::Router {
 /// Serves on `listener` until shutdown is signalled; runs the scheduler
 /// beside it when configured.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
+    tasks::events::start_relay(&state.db, true);
     let interval = state.config.scheduler_interval_secs;
     let scheduler = (interval > 0).then(|| {
         let s = tasks::scheduler::Scheduler::for_app(&state);

@@ -97,3 +97,40 @@ async fn a_socket_without_a_valid_token_is_refused() {
     .expect("closed in time");
     assert!(closed.unwrap_or_default().contains("invalid access token"));
 }
+
+#[tokio::test]
+async fn a_phone_connected_to_serve_hears_what_a_separate_worker_did() {
+    let app = spawn_app().await;
+    if !app.db_url.starts_with("postgres") {
+        // SQLite has one process; the relay between processes is PostgreSQL's.
+        return;
+    }
+    let s1 = app.login("cq.sales1").await;
+    let c = s1.create_customer("客户", "13800000001", false).await;
+    // Due within the test clock's day, long past by the worker's wall clock.
+    s1.data(
+        "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id } } }",
+        json!({"i": {"customerId": c, "title": "回电", "dueAt": "2026-11-23T03:00:00Z"}}),
+    )
+    .await;
+    let mut ws = open(&app.base, &s1.token).await;
+    let sub = json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { taskEvents { change task { title status } } }"}});
+    ws.send(Message::Text(sub.to_string().into()))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let lines = crate::workers::finished(crate::workers::worker(
+        &app,
+        &["--interval-ms", "20", "--exit-when-idle", "25"],
+        &[],
+    ))
+    .await;
+    assert!(lines.iter().any(|l| l.contains("overdue=1")), "{lines:?}");
+    let event = next_json(&mut ws).await;
+    assert_eq!(
+        event["payload"]["data"]["taskEvents"],
+        json!({"change": "OVERDUE", "task": {"title": "回电", "status": "OVERDUE"}}),
+        "{event}"
+    );
+}

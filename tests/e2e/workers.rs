@@ -38,7 +38,7 @@ async fn past_due_tasks(app: &TestApp, n: usize) {
 }
 
 /// A `dealer-crm worker` process on the test's database.
-fn worker(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> tokio::process::Child {
+pub(crate) fn worker(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> tokio::process::Child {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_dealer-crm"));
     cmd.arg("worker")
         .args(args)
@@ -55,7 +55,7 @@ fn worker(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> tokio::process:
 }
 
 /// Waits for a worker that exits when idle; returns its report lines.
-async fn finished(mut child: tokio::process::Child) -> Vec<String> {
+pub(crate) async fn finished(mut child: tokio::process::Child) -> Vec<String> {
     let out = child.stdout.take().expect("stdout");
     let mut reader = BufReader::new(out).lines();
     let collect = async {

@@ -1,8 +1,14 @@
 //! Task changes as they happen, for the `taskEvents` subscription. One bus
-//! per process; subscribers see only what concerns them.
-use std::sync::OnceLock;
+//! per process; subscribers see only what concerns them. On PostgreSQL a
+//! relay carries each process's events to the others (NOTIFY / LISTEN), so
+//! a phone connected to `serve` hears what a separate `dealer-crm worker`
+//! did (a task turned overdue, a reminder went out).
+use std::{sync::OnceLock, time::Duration};
 
-use tokio::sync::broadcast;
+use sea_orm::{
+    sqlx::postgres::PgListener, ConnectionTrait, DatabaseConnection, DbBackend, Statement,
+};
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use uuid::Uuid;
 
 use crate::labels::labeled_enum;
@@ -33,11 +39,60 @@ pub struct TaskEvent {
     pub queue: Option<String>,
     /// What happened.
     pub change: TaskChange,
+    /// The process where it happened.
+    pub origin: Uuid,
+}
+
+impl TaskEvent {
+    /// One line of a relayed payload.
+    fn encode(&self) -> String {
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+        format!(
+            "{} {} {} {} {} {}",
+            self.origin,
+            self.task_id,
+            self.store_id,
+            opt(self.assignee_id.map(|a| a.to_string())),
+            opt(self.queue.clone()),
+            self.change.as_str()
+        )
+    }
+
+    fn decode(line: &str) -> Option<TaskEvent> {
+        let mut f = line.split(' ');
+        let mut next = || f.next();
+        let origin = next()?.parse().ok()?;
+        let task_id = next()?.parse().ok()?;
+        let store_id = next()?.parse().ok()?;
+        let assignee_id = match next()? {
+            "-" => None,
+            a => Some(a.parse().ok()?),
+        };
+        let queue = match next()? {
+            "-" => None,
+            q => Some(q.to_string()),
+        };
+        let change = TaskChange::parse(next()?)?;
+        Some(TaskEvent {
+            task_id,
+            store_id,
+            assignee_id,
+            queue,
+            change,
+            origin,
+        })
+    }
 }
 
 fn bus() -> &'static broadcast::Sender<TaskEvent> {
     static BUS: OnceLock<broadcast::Sender<TaskEvent>> = OnceLock::new();
-    BUS.get_or_init(|| broadcast::channel(4096).0)
+    BUS.get_or_init(|| broadcast::channel(65_536).0)
+}
+
+/// This process, so that it ignores its own events coming back.
+fn here() -> Uuid {
+    static HERE: OnceLock<Uuid> = OnceLock::new();
+    *HERE.get_or_init(Uuid::new_v4)
 }
 
 /// Announces a change (after its transaction committed).
@@ -55,6 +110,7 @@ pub fn publish_all(tasks: &[entity::task::Model], change: TaskChange) {
             assignee_id: t.assignee_id,
             queue: t.assignee_role.clone(),
             change,
+            origin: here(),
         });
     }
 }
@@ -62,4 +118,119 @@ pub fn publish_all(tasks: &[entity::task::Model], change: TaskChange) {
 /// A receiver of every change from now on.
 pub fn subscribe() -> broadcast::Receiver<TaskEvent> {
     bus().subscribe()
+}
+
+const CHANNEL: &str = "crm_task_events";
+/// PostgreSQL refuses NOTIFY payloads of 8,000 bytes or more.
+const MAX_PAYLOAD: usize = 7_900;
+
+/// On PostgreSQL: sends this process's task events to the others and, if
+/// `listen`, publishes theirs here. A no-op on SQLite (one process).
+pub fn start_relay(db: &DatabaseConnection, listen: bool) {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    tokio::spawn(send_loop(db.clone(), subscribe()));
+    if listen {
+        tokio::spawn(listen_loop(db.clone()));
+    }
+}
+
+/// Forwards local events in packed NOTIFYs (a batch of reminders is a few
+/// statements, not thousands). Delivery is best effort, as on the local bus.
+async fn send_loop(db: DatabaseConnection, mut rx: broadcast::Receiver<TaskEvent>) {
+    loop {
+        let mut batch = match rx.recv().await {
+            Ok(e) => vec![e],
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "task events not relayed");
+                continue;
+            }
+            Err(RecvError::Closed) => return,
+        };
+        while batch.len() < 10_000 {
+            match rx.try_recv() {
+                Ok(e) => batch.push(e),
+                Err(TryRecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "task events not relayed")
+                }
+                Err(_) => break,
+            }
+        }
+        let mut payload = String::new();
+        for e in batch.iter().filter(|e| e.origin == here()) {
+            let line = e.encode();
+            if !payload.is_empty() && payload.len() + line.len() + 1 > MAX_PAYLOAD {
+                notify(&db, std::mem::take(&mut payload)).await;
+            }
+            if !payload.is_empty() {
+                payload.push('\n');
+            }
+            payload.push_str(&line);
+        }
+        if !payload.is_empty() {
+            notify(&db, payload).await;
+        }
+    }
+}
+
+async fn notify(db: &DatabaseConnection, payload: String) {
+    let sql = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [CHANNEL.into(), payload.into()],
+    );
+    if let Err(e) = db.execute_raw(sql).await {
+        tracing::warn!(error = %e, "relaying task events failed");
+    }
+}
+
+/// Publishes other processes' events here; reconnects after a lost
+/// connection.
+async fn listen_loop(db: DatabaseConnection) {
+    loop {
+        let pool = db.get_postgres_connection_pool();
+        match PgListener::connect_with(pool).await {
+            Ok(mut listener) => match listener.listen(CHANNEL).await {
+                Ok(()) => loop {
+                    match listener.recv().await {
+                        Ok(n) => n
+                            .payload()
+                            .lines()
+                            .filter_map(TaskEvent::decode)
+                            .filter(|e| e.origin != here())
+                            .for_each(publish),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "task event listener lost");
+                            break;
+                        }
+                    }
+                },
+                Err(e) => tracing::warn!(error = %e, "LISTEN failed"),
+            },
+            Err(e) => tracing::warn!(error = %e, "task event listener could not connect"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_survive_the_relay_format() {
+        let e = TaskEvent {
+            task_id: Uuid::now_v7(),
+            store_id: Uuid::now_v7(),
+            assignee_id: None,
+            queue: Some("CARE_AGENT".into()),
+            change: TaskChange::Overdue,
+            origin: here(),
+        };
+        let back = TaskEvent::decode(&e.encode()).expect("decodes");
+        assert_eq!(back.encode(), e.encode());
+        assert!(TaskEvent::decode("garbage").is_none());
+        assert!(TaskEvent::decode("").is_none());
+    }
 }

@@ -281,16 +281,37 @@ pub async fn claim<C: ConnectionTrait>(
     limit: u64,
     lease: Duration,
 ) -> ApiResult<Vec<notification::Model>> {
-    update_returning(
-        db,
-        notification::Entity,
-        "status = 'SENDING', lease_until = $2, attempts = attempts + 1, updated_at = $1",
-        "(status = 'PENDING' AND next_attempt_at <= $1) OR (status = 'SENDING' AND lease_until < $1)",
-        "next_attempt_at",
+    // Two claims, each walking ix_notification_due in order: one condition
+    // with OR would make PostgreSQL sort every pending message per batch.
+    let take = |cond: &'static str, order: &'static str, limit: u64| {
+        update_returning(
+            db,
+            notification::Entity,
+            "status = 'SENDING', lease_until = $2, attempts = attempts + 1, updated_at = $1",
+            cond,
+            order,
+            limit,
+            vec![now.into(), (now + lease).into()],
+        )
+    };
+    let mut claimed = take(
+        "status = 'SENDING' AND lease_until < $1",
+        "lease_until",
         limit,
-        vec![now.into(), (now + lease).into()],
     )
-    .await
+    .await?;
+    let left = limit.saturating_sub(claimed.len() as u64);
+    if left > 0 {
+        claimed.extend(
+            take(
+                "status = 'PENDING' AND next_attempt_at <= $1",
+                "next_attempt_at",
+                left,
+            )
+            .await?,
+        );
+    }
+    Ok(claimed)
 }
 
 /// What became of one claimed message.
