@@ -44,6 +44,16 @@ async fn connect(base: &str, token: &str) -> Ws {
     ws
 }
 
+/// Starts `query` on an open connection and gives the server a moment to
+/// register it.
+async fn subscribe(ws: &mut Ws, query: &str) {
+    let sub = json!({"id": "1", "type": "subscribe", "payload": {"query": query}});
+    ws.send(Message::Text(sub.to_string().into()))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+}
+
 async fn open(base: &str, token: &str) -> Ws {
     let mut ws = connect(base, token).await;
     assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
@@ -55,11 +65,11 @@ async fn a_consultant_hears_when_a_task_is_assigned_to_them_and_only_then() {
     let app = spawn_app().await;
     let s1 = app.login("cq.sales1").await;
     let mut ws = open(&app.base, &s1.token).await;
-    let sub = json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { taskEvents { change task { title assignee { username } } } }"}});
-    ws.send(Message::Text(sub.to_string().into()))
-        .await
-        .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    subscribe(
+        &mut ws,
+        "subscription { taskEvents { change task { title assignee { username } } } }",
+    )
+    .await;
 
     let m = app.login("cq.manager").await;
     let c = m.create_customer("客户", "13800000001", false).await;
@@ -114,11 +124,11 @@ async fn a_phone_connected_to_serve_hears_what_a_separate_worker_did() {
     )
     .await;
     let mut ws = open(&app.base, &s1.token).await;
-    let sub = json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { taskEvents { change task { title status } } }"}});
-    ws.send(Message::Text(sub.to_string().into()))
-        .await
-        .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    subscribe(
+        &mut ws,
+        "subscription { taskEvents { change task { title status } } }",
+    )
+    .await;
 
     let lines = crate::workers::finished(crate::workers::worker(
         &app,

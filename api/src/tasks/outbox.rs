@@ -183,17 +183,36 @@ async fn insert_as_json<C: ConnectionTrait>(
     Ok(written)
 }
 
-/// Runs `UPDATE table SET .. WHERE id IN (first `limit` rows matching
-/// `cond`) RETURNING *`. On PostgreSQL the rows are locked with SKIP LOCKED,
-/// so concurrent workers each take different rows; SQLite serialises
-/// writers, so the plain form is already exclusive. `$1..$n` placeholders.
-pub async fn update_returning<C, E>(
+/// Which rows a claim takes: the first `limit` rows matching `cond` in
+/// `order`, identified by `key`. `$1..$n` placeholders.
+pub struct Pick<'a> {
+    /// The key column.
+    pub key: &'a str,
+    /// SQL condition.
+    pub cond: &'a str,
+    /// SQL order (an indexed column, so that the claim walks the index).
+    pub order: &'a str,
+    /// At most this many rows.
+    pub limit: u64,
+}
+
+/// What a claim does to the rows it takes.
+pub enum Take<'a> {
+    /// `UPDATE … SET` these assignments.
+    Update(&'a str),
+    /// Delete them (taking items off a queue).
+    Delete,
+}
+
+/// Runs `UPDATE table SET .. | DELETE FROM table` `WHERE key IN (picked
+/// rows) RETURNING *`. On PostgreSQL the picked rows are locked with SKIP
+/// LOCKED, so concurrent workers each take different rows, each exactly
+/// once; SQLite serialises writers, so the plain form is already exclusive.
+pub async fn take_returning<C, E>(
     db: &C,
     entity: E,
-    set: &str,
-    cond: &str,
-    order: &str,
-    limit: u64,
+    take: Take<'_>,
+    pick: Pick<'_>,
     values: Vec<Value>,
 ) -> ApiResult<Vec<E::Model>>
 where
@@ -201,66 +220,14 @@ where
     E: EntityTrait,
 {
     let table = entity.table_name();
-    let pick = first_rows(db, table, "id", cond, order, limit);
-    returning::<C, E>(
-        db,
-        format!("UPDATE {table} SET {set} WHERE id IN ({pick}) RETURNING *"),
-        values,
-    )
-    .await
-}
-
-/// Runs `DELETE FROM table WHERE key IN (first `limit` rows matching
-/// `cond`) RETURNING *`: takes items off a queue, each exactly once, with the
-/// same locking as `update_returning`.
-pub async fn delete_returning<C, E>(
-    db: &C,
-    entity: E,
-    key: &str,
-    cond: &str,
-    order: &str,
-    limit: u64,
-    values: Vec<Value>,
-) -> ApiResult<Vec<E::Model>>
-where
-    C: ConnectionTrait,
-    E: EntityTrait,
-{
-    let table = entity.table_name();
-    let pick = first_rows(db, table, key, cond, order, limit);
-    returning::<C, E>(
-        db,
-        format!("DELETE FROM {table} WHERE {key} IN ({pick}) RETURNING *"),
-        values,
-    )
-    .await
-}
-
-/// The keys of the first `limit` rows matching `cond`, locked on PostgreSQL
-/// (skipping rows another worker holds).
-fn first_rows<C: ConnectionTrait>(
-    db: &C,
-    table: &str,
-    key: &str,
-    cond: &str,
-    order: &str,
-    limit: u64,
-) -> String {
-    let lock = if db.get_database_backend() == DbBackend::Postgres {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
+    let key = pick.key;
+    let rows = first_rows(db, table, &pick);
+    let sql = match take {
+        Take::Update(set) => {
+            format!("UPDATE {table} SET {set} WHERE {key} IN ({rows}) RETURNING *")
+        }
+        Take::Delete => format!("DELETE FROM {table} WHERE {key} IN ({rows}) RETURNING *"),
     };
-    format!("SELECT {key} FROM {table} WHERE {cond} ORDER BY {order} LIMIT {limit}{lock}")
-}
-
-/// Runs a statement with `$n` placeholders (`?` on SQLite) and reads the
-/// rows it returns.
-async fn returning<C, E>(db: &C, sql: String, values: Vec<Value>) -> ApiResult<Vec<E::Model>>
-where
-    C: ConnectionTrait,
-    E: EntityTrait,
-{
     let backend = db.get_database_backend();
     let sql = if backend == DbBackend::Postgres {
         sql
@@ -271,6 +238,20 @@ where
         .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
         .all(db)
         .await?)
+}
+
+/// The keys of the picked rows, locked on PostgreSQL (skipping rows another
+/// worker holds).
+fn first_rows<C: ConnectionTrait>(db: &C, table: &str, p: &Pick<'_>) -> String {
+    let lock = if db.get_database_backend() == DbBackend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT {} FROM {table} WHERE {} ORDER BY {} LIMIT {}{lock}",
+        p.key, p.cond, p.order, p.limit
+    )
 }
 
 /// Claims up to `limit` messages that are due, or whose worker's `lease`
@@ -284,13 +265,18 @@ pub async fn claim<C: ConnectionTrait>(
     // Two claims, each walking ix_notification_due in order: one condition
     // with OR would make PostgreSQL sort every pending message per batch.
     let take = |cond: &'static str, order: &'static str, limit: u64| {
-        update_returning(
+        take_returning(
             db,
             notification::Entity,
-            "status = 'SENDING', lease_until = $2, attempts = attempts + 1, updated_at = $1",
-            cond,
-            order,
-            limit,
+            Take::Update(
+                "status = 'SENDING', lease_until = $2, attempts = attempts + 1, updated_at = $1",
+            ),
+            Pick {
+                key: "id",
+                cond,
+                order,
+                limit,
+            },
             vec![now.into(), (now + lease).into()],
         )
     };

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     events::{self, TaskChange},
-    outbox::{self, NewNotification, Outcome, Provider},
+    outbox::{self, NewNotification, Outcome, Pick, Provider, Take},
     rules::{self, NotificationCategory, NotificationChannel, NotificationStatus, TaskStatus},
 };
 use crate::{
@@ -191,13 +191,16 @@ impl Scheduler {
     ) -> ApiResult<Step> {
         let now = self.clock.now();
         let txn = self.db.begin().await?;
-        let rows = outbox::update_returning(
+        let rows = outbox::take_returning(
             &txn,
             task::Entity,
-            set,
-            cond,
-            order,
-            self.batch,
+            Take::Update(set),
+            Pick {
+                key: "id",
+                cond,
+                order,
+                limit: self.batch,
+            },
             vec![now.into()],
         )
         .await?;
@@ -303,13 +306,16 @@ impl Scheduler {
     async fn remind_batch(&self) -> ApiResult<Step> {
         let now = self.clock.now();
         let txn = self.db.begin().await?;
-        let due = outbox::delete_returning(
+        let due = outbox::take_returning(
             &txn,
             task_reminder::Entity,
-            "task_id",
-            "remind_at <= $1",
-            "remind_at",
-            self.batch,
+            Take::Delete,
+            Pick {
+                key: "task_id",
+                cond: "remind_at <= $1",
+                order: "remind_at",
+                limit: self.batch,
+            },
             vec![now.into()],
         )
         .await?;
