@@ -69,6 +69,8 @@ impl MigrationTrait for Migration {
         Ok(())
     }
 
+    /// Puts pending reminders back on the task rows. The outbox's foreign
+    /// keys stay dropped (rows written meanwhile may not satisfy them).
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for col in ["remind_at", "reminded_at"] {
             m.alter_table(

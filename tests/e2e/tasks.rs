@@ -355,6 +355,36 @@ async fn a_task_closed_before_its_reminder_time_is_not_reminded() {
 }
 
 #[tokio::test]
+async fn a_pending_reminder_survives_the_reminder_queue_migration_down_and_up() {
+    use migration::MigratorTrait;
+    let app = spawn_app().await;
+    let s = app.login("cq.sales1").await;
+    let c = s.create_customer("潜客", "13800000001", false).await;
+    s.data(
+        CREATE_TASK,
+        json!({"i": {"customerId": c, "title": "升级前的回访", "dueAt": "2026-11-24T12:00:00Z"}}),
+    )
+    .await;
+    let db = &app.state.db;
+    // Back to reminders on the task row, then forward to the queue again.
+    migration::Migrator::down(db, Some(1)).await.expect("down");
+    let on_row = "SELECT COUNT(*) FROM task WHERE remind_at IS NOT NULL";
+    assert_eq!(crate::workers::scalar(&app, on_row).await, 1);
+    migration::Migrator::up(db, None).await.expect("up");
+    let queued = "SELECT COUNT(*) FROM task_reminder";
+    assert_eq!(crate::workers::scalar(&app, queued).await, 1);
+
+    app.clock.advance(Duration::hours(11));
+    assert_eq!(app.tick().await.reminded, 1);
+    let s = app.login("cq.sales1").await;
+    let inbox = s.data(INBOX, json!({})).await;
+    assert!(inbox["myNotifications"]["edges"][0]["node"]["body"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("升级前的回访"));
+}
+
+#[tokio::test]
 async fn an_overdue_complaint_escalates_to_the_dealer_group_after_the_store_wait() {
     let app = spawn_app().await;
     let care = app.login("cq.care").await;

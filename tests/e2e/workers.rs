@@ -73,7 +73,8 @@ pub(crate) async fn finished(mut child: tokio::process::Child) -> Vec<String> {
     mine
 }
 
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
+/// One number from the test's database.
+pub(crate) async fn scalar(app: &TestApp, sql: &str) -> i64 {
     let db = &app.state.db;
     db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
