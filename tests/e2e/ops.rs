@@ -5,20 +5,10 @@ use crate::support::spawn_app;
 #[tokio::test]
 async fn health_readiness_and_metrics_per_operation() {
     let app = spawn_app().await;
-    let h = app
-        .http
-        .get(format!("{}/healthz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let h = app.get("/healthz").await;
     assert_eq!(h.status(), 200);
     assert!(h.headers().contains_key("x-request-id"));
-    let r = app
-        .http
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/readyz").await;
     assert_eq!(r.status(), 200);
     let s = app.login("cq.manager").await;
     let named = app
@@ -32,15 +22,7 @@ async fn health_readiness_and_metrics_per_operation() {
         .await
         .unwrap();
     assert_eq!(named.status(), 200);
-    let m = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = app.get("/metrics").await.text().await.unwrap();
     assert!(
         m.contains("graphql_requests_total{operation=\"StoreHome\",status=\"ok\"}"),
         "{m}"
@@ -54,12 +36,7 @@ async fn health_readiness_and_metrics_per_operation() {
 #[tokio::test]
 async fn graphiql_is_served_on_get() {
     let app = spawn_app().await;
-    let page = app
-        .http
-        .get(format!("{}/graphql", app.base))
-        .send()
-        .await
-        .unwrap();
+    let page = app.get("/graphql").await;
     assert_eq!(page.status(), 200);
     assert!(page
         .text()
@@ -100,15 +77,7 @@ async fn malformed_bodies_get_a_client_error_not_a_crash() {
     let r = app.gql(None, "{ customers {", json!({})).await;
     assert!(r["errors"][0]["message"].is_string(), "{r}");
     assert_eq!(r["errors"][0]["extensions"]["code"], "BAD_REQUEST");
-    assert_eq!(
-        app.http
-            .get(format!("{}/healthz", app.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get("/healthz").await.status(), 200);
 }
 
 #[tokio::test]
@@ -143,15 +112,7 @@ async fn too_deep_queries_are_refused() {
 }
 
 async fn statements(app: &crate::support::TestApp) -> u64 {
-    let m = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = app.get("/metrics").await.text().await.unwrap();
     m.lines()
         .filter(|l| l.starts_with("db_statements_total"))
         .filter_map(|l| l.rsplit(' ').next().and_then(|n| n.parse::<f64>().ok()))

@@ -95,6 +95,15 @@ impl TestApp {
             .expect("tick")
     }
 
+    /// A plain GET of `path` (e.g. `/healthz`).
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+
     /// Sends one GraphQL request and returns the whole JSON response.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut req = self
