@@ -94,6 +94,42 @@ pub struct Config {
     /// demos and crash tests; 0 in production).
     #[arg(long, env = "LOCAL_PROVIDER_DELAY_MS", default_value_t = 0)]
     pub local_provider_delay_ms: u64,
+    /// Threads that check and hash passwords (argon2id, about 19 MiB each).
+    #[arg(long, env = "PASSWORD_HASH_THREADS", default_value_t = 2)]
+    pub password_hash_threads: usize,
+    /// Password checks that may wait for a thread; more are RATE_LIMITED.
+    #[arg(long, env = "PASSWORD_HASH_QUEUE", default_value_t = 64)]
+    pub password_hash_queue: usize,
+    /// Wrong passwords per account answered without delay.
+    #[arg(long, env = "LOGIN_ACCOUNT_FREE_FAILURES", default_value_t = 5)]
+    pub login_account_free_failures: u32,
+    /// Wrong passwords per account that lock it for `LOGIN_LOCK_MINUTES`.
+    #[arg(long, env = "LOGIN_ACCOUNT_LOCK_AFTER", default_value_t = 10)]
+    pub login_account_lock_after: u32,
+    /// Wrong passwords per client address answered without delay.
+    #[arg(long, env = "LOGIN_ADDRESS_FREE_FAILURES", default_value_t = 20)]
+    pub login_address_free_failures: u32,
+    /// Wrong passwords per client address that lock it for `LOGIN_LOCK_MINUTES`.
+    #[arg(long, env = "LOGIN_ADDRESS_LOCK_AFTER", default_value_t = 50)]
+    pub login_address_lock_after: u32,
+    /// How long a lock lasts, and how long failures are remembered.
+    #[arg(long, env = "LOGIN_LOCK_MINUTES", default_value_t = 15)]
+    pub login_lock_minutes: u32,
+    /// GraphQL requests per minute per signed-in user (per address before
+    /// sign-in); 0 = no limit.
+    #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_per_minute: u32,
+    /// Requests a user may send at once above the steady rate.
+    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 120)]
+    pub rate_limit_burst: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy
+    /// that sets it).
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+    /// Seconds between checks that a live subscription's session still
+    /// stands (revocations in this process end it at once).
+    #[arg(long, env = "WS_SESSION_CHECK_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub ws_session_check_secs: u64,
 }
 
 impl Config {
@@ -120,6 +156,17 @@ impl Config {
             scheduler_lanes: 4,
             notification_lease_secs: 60,
             local_provider_delay_ms: 0,
+            password_hash_threads: 2,
+            password_hash_queue: 64,
+            login_account_free_failures: 5,
+            login_account_lock_after: 10,
+            login_address_free_failures: 20,
+            login_address_lock_after: 50,
+            login_lock_minutes: 15,
+            rate_limit_per_minute: 600,
+            rate_limit_burst: 120,
+            trust_forwarded_for: false,
+            ws_session_check_secs: 15,
         }
     }
 

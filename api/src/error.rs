@@ -35,8 +35,12 @@ pub struct UserError {
     pub code: UserErrorCode,
     /// Human-readable explanation.
     pub message: String,
-    /// For DUPLICATE: the id of the record that already exists.
+    /// For DUPLICATE: the id of the record that already exists, when you
+    /// may open it.
     pub existing_id: Option<async_graphql::ID>,
+    /// For DUPLICATE on a record you may not open: who is responsible for
+    /// it (ask the store manager with `requestCustomerHandover`).
+    pub held_by: Option<String>,
 }
 
 impl UserError {
@@ -47,6 +51,7 @@ impl UserError {
             code,
             message: message.into(),
             existing_id: None,
+            held_by: None,
         }
     }
 
@@ -65,6 +70,7 @@ impl UserError {
             code,
             message: message.into(),
             existing_id: None,
+            held_by: None,
         }
     }
 }
@@ -81,8 +87,13 @@ pub enum ApiError {
     Forbidden,
     /// Missing, or not visible to the actor (the two look the same).
     NotFound,
-    /// Too many requests.
-    RateLimited,
+    /// Too many requests; try again after the given seconds.
+    RateLimited {
+        /// Seconds until a retry can succeed.
+        retry_after_secs: u64,
+        /// What was limited, for the client.
+        why: &'static str,
+    },
     /// Malformed arguments outside a mutation input.
     BadInput(String),
     /// The database failed.
@@ -150,7 +161,13 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::Unauthenticated(why) => coded(why, "UNAUTHENTICATED"),
             ApiError::Forbidden => coded("not allowed for your role", "FORBIDDEN"),
             ApiError::NotFound => coded("not found", "NOT_FOUND"),
-            ApiError::RateLimited => coded("too many requests", "RATE_LIMITED"),
+            ApiError::RateLimited {
+                retry_after_secs,
+                why,
+            } => async_graphql::Error::new(why).extend_with(|_, e| {
+                e.set("code", "RATE_LIMITED");
+                e.set("retryAfterSeconds", retry_after_secs);
+            }),
             ApiError::BadInput(m) => coded(&m, "BAD_USER_INPUT"),
             ApiError::Db(err) => {
                 tracing::error!(error = %err, "database error");

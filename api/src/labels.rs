@@ -37,6 +37,11 @@ macro_rules! labeled_enum {
                 match s { $($db => Some($name::$variant),)+ _ => None }
             }
 
+            /// The Chinese label, for texts the server writes.
+            pub fn label_zh(self) -> &'static str {
+                match self { $($name::$variant => $zh,)+ }
+            }
+
             /// The labels of every value, for clients.
             pub fn labels() -> Vec<$crate::labels::EnumLabel> {
                 vec![$($crate::labels::EnumLabel { value: $db, en: $en, zh_cn: $zh }),+]

@@ -42,6 +42,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Where notifications are delivered.
     pub provider: Arc<dyn tasks::outbox::Provider>,
+    /// Password hashing pool, login throttles and request rate limits.
+    pub guards: Arc<auth::guard::Guards>,
 }
 
 /// Opens and migrates the database, seeds demo data when configured and
@@ -61,7 +63,9 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
     let provider = Arc::new(tasks::outbox::LocalProvider {
         delay: std::time::Duration::from_millis(config.local_provider_delay_ms),
     });
+    let guards = Arc::new(auth::guard::Guards::from_config(&config));
     Ok(AppState {
+        guards,
         db,
         config: Arc::new(config),
         keys: Arc::new(keys),
@@ -90,7 +94,8 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> any
         let s = tasks::scheduler::Scheduler::for_app(&state);
         tokio::spawn(s.run(std::time::Duration::from_secs(interval)))
     });
-    axum::serve(listener, build_app(state))
+    let app = build_app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     if let Some(s) = scheduler {

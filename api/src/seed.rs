@@ -378,14 +378,14 @@ async fn seed_customers<C: ConnectionTrait>(
                 None,
                 responsible,
                 None,
-                (TaskKind::FollowUp, format!("跟进 {name} 的购车意向")),
+                (TaskKind::FollowUp, "跟进购车意向".to_string()),
                 due,
             ));
         }
         if let Some((vid, model)) = car {
             if i % 6 == 1 {
                 let due = day(i as i64 % 5 - 1);
-                let title = format!("服务回访：{name} 的{model}");
+                let title = format!("服务回访：{model}");
                 tasks.push(demo_task(
                     store_id,
                     id,
@@ -398,7 +398,7 @@ async fn seed_customers<C: ConnectionTrait>(
             }
             if i % 9 == 2 {
                 let due = day(i as i64 % 7);
-                let title = format!("保养提醒：{name} 的{model}");
+                let title = format!("保养提醒：{model}");
                 tasks.push(demo_task(
                     store_id,
                     id,

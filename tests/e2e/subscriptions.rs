@@ -72,11 +72,13 @@ async fn a_consultant_hears_when_a_task_is_assigned_to_them_and_only_then() {
     .await;
 
     let m = app.login("cq.manager").await;
-    let c = m.create_customer("客户", "13800000001", false).await;
+    let c1 = s1.create_customer("客户", "13800000001", false).await;
+    let s2 = app.login("cq.sales2").await;
+    let c2 = s2.create_customer("客户二", "13800000002", false).await;
     let create = "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id } } }";
     let (s1_id, s2_id) = (m.staff_id("cq.sales1").await, m.staff_id("cq.sales2").await);
-    m.data(create, json!({"i": {"customerId": c, "title": "给张伟的", "dueAt": "2026-11-24T03:00:00Z", "assigneeId": s2_id}})).await;
-    m.data(create, json!({"i": {"customerId": c, "title": "给李娜的", "dueAt": "2026-11-24T03:00:00Z", "assigneeId": s1_id}})).await;
+    m.data(create, json!({"i": {"customerId": c2, "title": "给张伟的", "dueAt": "2026-11-24T03:00:00Z", "assigneeId": s2_id}})).await;
+    m.data(create, json!({"i": {"customerId": c1, "title": "给李娜的", "dueAt": "2026-11-24T03:00:00Z", "assigneeId": s1_id}})).await;
 
     let event = next_json(&mut ws).await;
     assert_eq!(event["type"], "next", "{event}");

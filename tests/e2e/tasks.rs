@@ -418,10 +418,13 @@ async fn an_overdue_complaint_escalates_to_the_dealer_group_after_the_store_wait
         .data(INBOX, json!({}))
         .await;
     assert_eq!(inbox["myNotifications"]["totalCount"], 1);
-    assert!(inbox["myNotifications"]["edges"][0]["node"]["body"]
+    let body = inbox["myNotifications"]["edges"][0]["node"]["body"]
         .as_str()
-        .unwrap()
-        .contains("升级"));
+        .unwrap_or_default();
+    assert!(body.contains("升级"), "{body}");
+    // The group manager is beyond the consent line: no name, no typed title.
+    assert!(!body.contains("投诉客户") && !body.contains("回应异响投诉"), "{body}");
+    assert!(body.contains("投诉响应"), "the task's kind instead: {body}");
 }
 
 #[tokio::test]
@@ -463,8 +466,15 @@ async fn managers_reassign_work_and_see_overdue_counts_by_staff() {
     );
 
     let s2 = m.staff_id("cq.sales2").await;
+    let reassign = "mutation($i: ReassignTaskInput!) { reassignTask(input: $i) { task { assignee { username } } userErrors { field code message } } }";
+    // cq.sales2 may not see cq.sales1's customer: the task alone is refused…
+    let refused = m
+        .data(reassign, json!({"i": {"taskId": ids[0], "assigneeId": s2}}))
+        .await;
+    assert_eq!(codes(&refused["reassignTask"]), ["NOT_ALLOWED"], "{refused}");
+    // …and goes when the manager hands the customer over with it.
     let one = m
-        .data("mutation($i: ReassignTaskInput!) { reassignTask(input: $i) { task { assignee { username } } userErrors { code } } }", json!({"i": {"taskId": ids[0], "assigneeId": s2}}))
+        .data(reassign, json!({"i": {"taskId": ids[0], "assigneeId": s2, "handOverCustomer": true}}))
         .await;
     assert_eq!(
         one["reassignTask"]["task"]["assignee"]["username"],

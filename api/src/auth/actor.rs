@@ -125,6 +125,20 @@ struct Claims {
     role: String,
     iat: i64,
     exp: i64,
+    /// The session (refresh-token family) it was issued for.
+    #[serde(default)]
+    sid: Option<Uuid>,
+}
+
+/// What a valid access token says.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenInfo {
+    /// The staff member.
+    pub staff_id: Uuid,
+    /// The session it belongs to (its refresh-token family).
+    pub session_id: Option<Uuid>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Signs and checks access tokens.
@@ -152,6 +166,7 @@ impl TokenKeys {
     pub fn access_token(
         &self,
         staff: &staff::Model,
+        session: Uuid,
         now: DateTime<Utc>,
     ) -> ApiResult<(String, DateTime<Utc>)> {
         let exp = now + self.access_ttl;
@@ -160,6 +175,7 @@ impl TokenKeys {
             role: staff.role.clone(),
             iat: now.timestamp(),
             exp: exp.timestamp(),
+            sid: Some(session),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("signing token: {e}")))?;
@@ -168,7 +184,7 @@ impl TokenKeys {
 
     /// The staff id in a valid, unexpired token. Expiry is checked against
     /// the injected clock, not the system's.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> ApiResult<Uuid> {
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> ApiResult<TokenInfo> {
         let mut v = Validation::new(Algorithm::HS256);
         v.validate_exp = false;
         v.required_spec_claims.clear();
@@ -177,7 +193,11 @@ impl TokenKeys {
         if data.claims.exp <= now.timestamp() {
             return Err(ApiError::Unauthenticated("access token expired"));
         }
-        Ok(data.claims.sub)
+        Ok(TokenInfo {
+            staff_id: data.claims.sub,
+            session_id: data.claims.sid,
+            expires_at: DateTime::from_timestamp(data.claims.exp, 0).unwrap_or(now),
+        })
     }
 }
 
@@ -189,7 +209,7 @@ pub async fn actor_for_token<C: ConnectionTrait>(
     token: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<Actor> {
-    let staff_id = keys.verify(token, now)?;
+    let staff_id = keys.verify(token, now)?.staff_id;
     let staff = staff::Entity::find_by_id(staff_id)
         .filter(staff::Column::Active.eq(true))
         .one(db)

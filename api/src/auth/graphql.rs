@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::store::{self, Session};
 use crate::{
     error::{into_payload, UserError},
-    graphql::CtxExt,
+    graphql::{CtxExt, LoginBudget},
     org::graphql::Staff,
 };
 
@@ -103,11 +103,15 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
+        LoginBudget::spend(ctx)?;
         let st = ctx.state()?;
+        let from = ctx.data::<crate::http::ClientAddr>().ok().and_then(|a| a.0);
         AuthPayload::from(
             store::login(
                 &st.db,
                 &st.keys,
+                &st.guards,
+                from,
                 st.clock.now(),
                 &input.login,
                 &input.password,
@@ -123,6 +127,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: RefreshInput,
     ) -> async_graphql::Result<AuthPayload> {
+        LoginBudget::spend(ctx)?;
         let st = ctx.state()?;
         AuthPayload::from(
             store::refresh(&st.db, &st.keys, st.clock.now(), &input.refresh_token).await,

@@ -2,7 +2,9 @@
 //! function filters by.
 pub mod actor;
 pub mod graphql;
+pub mod guard;
 pub mod rules;
+pub mod sessions;
 pub mod store;
 
 pub use actor::Actor;

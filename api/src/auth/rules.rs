@@ -85,9 +85,124 @@ pub fn token_hash(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// How many wrong passwords a key (an account, or a client address) may
+/// send before it must wait, and for how long. All of it comes from settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThrottlePolicy {
+    /// Failures answered at once, without waiting.
+    pub free_failures: u32,
+    /// After this many failures the key is locked for `lock`.
+    pub lock_after: u32,
+    /// How long a lock lasts; failures older than this are forgotten.
+    pub lock: chrono::Duration,
+}
+
+/// Where a key stands after its latest failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailureRecord {
+    /// Failures counted in the current window.
+    pub failures: u32,
+    /// When the current window started (its first failure).
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// No attempt is heard before this.
+    pub blocked_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ThrottlePolicy {
+    /// The record after one more failure at `now`: past the free failures
+    /// each one doubles the wait (1 s, 2 s, 4 s …), and at `lock_after` the
+    /// key is locked for the whole lock time. A window older than the lock
+    /// time starts afresh, so a real user gets past a lock by waiting.
+    pub fn fail(
+        &self,
+        prev: Option<FailureRecord>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> FailureRecord {
+        let fresh = FailureRecord {
+            failures: 0,
+            since: now,
+            blocked_until: None,
+        };
+        let mut r = match prev {
+            Some(p) if now - p.since < self.lock || p.blocked_until.is_some_and(|b| b > now) => p,
+            _ => fresh,
+        };
+        r.failures += 1;
+        r.blocked_until = if r.failures >= self.lock_after {
+            Some(now + self.lock)
+        } else if r.failures > self.free_failures {
+            let exp = (r.failures - self.free_failures - 1).min(10);
+            Some(now + chrono::Duration::seconds(1i64 << exp))
+        } else {
+            None
+        };
+        if r.failures >= self.lock_after {
+            // The lock window restarts so that the count is forgotten when it ends.
+            r.since = now;
+        }
+        r
+    }
+
+    /// Seconds to wait before the key is heard again, if any.
+    pub fn wait(&self, r: &FailureRecord, now: chrono::DateTime<chrono::Utc>) -> Option<u64> {
+        r.blocked_until
+            .filter(|b| *b > now)
+            .map(|b| (b - now).num_milliseconds().max(0) as u64)
+            .map(|ms| ms.div_ceil(1000).max(1))
+    }
+
+    /// Whether a record can be forgotten (its window and any lock are over).
+    pub fn expired(&self, r: &FailureRecord, now: chrono::DateTime<chrono::Utc>) -> bool {
+        now - r.since >= self.lock && r.blocked_until.is_none_or(|b| b <= now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn policy() -> ThrottlePolicy {
+        ThrottlePolicy {
+            free_failures: 3,
+            lock_after: 6,
+            lock: chrono::Duration::minutes(15),
+        }
+    }
+
+    #[test]
+    fn failures_back_off_then_lock_then_are_forgotten() {
+        let p = policy();
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T02:00:00Z")
+            .unwrap()
+            .to_utc();
+        let mut r = None;
+        for _ in 0..3 {
+            r = Some(p.fail(r, t0));
+            assert_eq!(
+                p.wait(&r.unwrap(), t0),
+                None,
+                "free failures wait for nothing"
+            );
+        }
+        r = Some(p.fail(r, t0));
+        assert_eq!(p.wait(&r.unwrap(), t0), Some(1));
+        r = Some(p.fail(r, t0));
+        assert_eq!(p.wait(&r.unwrap(), t0), Some(2));
+        r = Some(p.fail(r, t0));
+        assert_eq!(
+            p.wait(&r.unwrap(), t0),
+            Some(900),
+            "the sixth failure locks for 15 minutes"
+        );
+        let later = t0 + chrono::Duration::minutes(15);
+        assert_eq!(p.wait(&r.unwrap(), later), None);
+        assert!(p.expired(&r.unwrap(), later));
+        let after = p.fail(r, later);
+        assert_eq!(
+            after.failures, 1,
+            "a new window starts once the lock is over"
+        );
+    }
 
     #[test]
     fn hashes_verify_and_reject() {

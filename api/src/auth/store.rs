@@ -7,7 +7,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{actor::TokenKeys, rules};
+use std::net::IpAddr;
+
+use super::{actor::TokenKeys, guard::Guards, rules};
 use crate::{
     customers::rules::normalize_phone,
     error::{ApiError, ApiResult, UserError, UserErrorCode},
@@ -45,9 +47,13 @@ fn dummy_hash() -> String {
 }
 
 /// Checks a username (or mobile) and password and opens a new session.
+/// Throttled per account and per client address before any password work;
+/// the check itself runs on the bounded hashing pool.
 pub async fn login<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     keys: &TokenKeys,
+    guards: &Guards,
+    from: Option<IpAddr>,
     now: DateTime<Utc>,
     login: &str,
     password: &str,
@@ -56,6 +62,7 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
     if login.is_empty() || password.is_empty() || password.len() > 4 * rules::MAX_PASSWORD {
         return Err(bad_credentials());
     }
+    guards.logins.check(login, from, now)?;
     let mut by = Condition::any().add(staff::Column::Username.eq(login.to_lowercase()));
     if let Ok(mobile) = normalize_phone(login) {
         by = by.add(staff::Column::Mobile.eq(mobile));
@@ -63,15 +70,22 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
     let found = staff::Entity::find().filter(by).one(db).await?;
     let phc = found.as_ref().map(|s| s.password_hash.clone());
     let pw = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || {
-        let phc = phc.unwrap_or_else(dummy_hash);
-        rules::verify_password(&pw, &phc)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?;
+    let ok = guards
+        .hashing
+        .run(move || {
+            let phc = phc.unwrap_or_else(dummy_hash);
+            rules::verify_password(&pw, &phc)
+        })
+        .await?;
     match found {
-        Some(s) if ok && s.active => open_session(db, keys, now, s, Uuid::now_v7()).await,
-        _ => Err(bad_credentials()),
+        Some(s) if ok && s.active => {
+            guards.logins.succeeded(login);
+            open_session(db, keys, now, s, Uuid::now_v7()).await
+        }
+        _ => {
+            guards.logins.failed(login, from, now);
+            Err(bad_credentials())
+        }
     }
 }
 
@@ -82,7 +96,7 @@ async fn open_session<C: ConnectionTrait>(
     staff: staff::Model,
     family_id: Uuid,
 ) -> ApiResult<Session> {
-    let (access_token, access_expires_at) = keys.access_token(&staff, now)?;
+    let (access_token, access_expires_at) = keys.access_token(&staff, family_id, now)?;
     let refresh_token = rules::new_refresh_token();
     let refresh_expires_at = now + keys.refresh_ttl;
     refresh_token::Entity::insert(refresh_token::ActiveModel {
@@ -121,6 +135,10 @@ async fn revoke_family<C: ConnectionTrait>(
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
+    super::sessions::announce(super::sessions::Revocation {
+        staff_id: None,
+        session_id: Some(family),
+    });
     Ok(())
 }
 
@@ -204,5 +222,9 @@ pub async fn revoke_all<C: ConnectionTrait>(
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
+    super::sessions::announce(super::sessions::Revocation {
+        staff_id: Some(staff_id),
+        session_id: None,
+    });
     Ok(())
 }

@@ -358,25 +358,54 @@ async fn replace_phones<C: ConnectionTrait>(
     Ok(())
 }
 
-async fn duplicate_of<C: ConnectionTrait>(
+/// The live customer of a store with this mobile, whoever may see it.
+async fn holder_of<C: ConnectionTrait>(
     db: &C,
     store_id: Uuid,
     mobile: &str,
-) -> ApiResult<ApiError> {
-    let existing = customer::Entity::find()
+) -> ApiResult<Option<customer::Model>> {
+    Ok(customer::Entity::find()
         .filter(customer::Column::StoreId.eq(store_id))
         .filter(customer::Column::Mobile.eq(mobile))
         .filter(customer::Column::MergedIntoId.is_null())
         .one(db)
-        .await?;
-    Ok(match existing {
-        Some(c) => {
+        .await?)
+}
+
+/// One customer per person stays; the answer helps instead of acting as an
+/// oracle: the id only to those who may open the record, otherwise the name
+/// of the responsible staff member and the way to ask for a handover.
+async fn duplicate_of<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    store_id: Uuid,
+    mobile: &str,
+) -> ApiResult<ApiError> {
+    Ok(match holder_of(db, store_id, mobile).await? {
+        Some(c) if find(db, actor, c.id).await?.is_some() => {
             let id = ids::encode(NodeKind::Customer, c.id);
             UserError::duplicate(
                 "mobile",
                 format!("a customer with this mobile already exists: {}", id.0),
                 id,
             )
+            .into()
+        }
+        Some(c) => {
+            let holder = match c.responsible_staff_id {
+                Some(s) => staff::Entity::find_by_id(s).one(db).await?.map(|s| s.name),
+                None => None,
+            };
+            let message = match &holder {
+                Some(name) => format!(
+                    "this mobile belongs to a customer of {name}; ask the store manager to hand them over (requestCustomerHandover)"
+                ),
+                None => "this mobile belongs to a customer without a responsible consultant; ask the store manager (requestCustomerHandover)".to_string(),
+            };
+            UserError {
+                held_by: Some(holder.unwrap_or_default()),
+                ..UserError::at("mobile", UserErrorCode::Duplicate, message)
+            }
             .into()
         }
         None => ApiError::field(
@@ -457,7 +486,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         Ok(c) => c,
         Err(e) if ApiError::is_unique_violation(&e) => {
             drop(txn);
-            return Err(duplicate_of(db, store_id, &mobile).await?);
+            return Err(duplicate_of(db, actor, store_id, &mobile).await?);
         }
         Err(e) => return Err(e.into()),
     };
@@ -556,7 +585,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         Ok(c) => c,
         Err(e) if ApiError::is_unique_violation(&e) => {
             drop(txn);
-            return Err(duplicate_of(db, current.store_id, &mobile).await?);
+            return Err(duplicate_of(db, actor, current.store_id, &mobile).await?);
         }
         Err(e) => return Err(e.into()),
     };
@@ -825,6 +854,75 @@ pub async fn reassign_all<C: ConnectionTrait>(
         .await?;
     }
     Ok(ids.len() as u64)
+}
+
+/// The live customer with this mobile in the actor's store, whether or not
+/// the actor may open it (for a handover request).
+pub async fn in_own_store_by_mobile<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    raw_mobile: &str,
+) -> ApiResult<customer::Model> {
+    let store = actor.own_store()?;
+    let mobile = rules::phone_field(raw_mobile, "mobile")?;
+    holder_of(db, store, &mobile).await?.ok_or_else(|| {
+        ApiError::field(
+            "mobile",
+            UserErrorCode::NotFound,
+            "no customer of this store has that mobile",
+        )
+    })
+}
+
+/// Whether a staff member may see a customer: store staff see their store's
+/// customers, consultants only those they are responsible for.
+pub fn staff_sees(s: &staff::Model, c: &customer::Model) -> bool {
+    s.store_id == Some(c.store_id)
+        && (s.role != Role::SalesConsultant.as_str() || c.responsible_staff_id == Some(s.id))
+}
+
+/// Makes `to` responsible for the given customers of the manager's store,
+/// with a log entry each: work handed to someone comes with the customer
+/// it is about. Store managers only.
+pub async fn hand_over<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    customer_ids: &[Uuid],
+    to: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<u64> {
+    actor.require(&[Role::StoreManager])?;
+    let store = actor.own_store()?;
+    let mut moved = 0;
+    for chunk in customer_ids.chunks(500) {
+        moved += customer::Entity::update_many()
+            .col_expr(customer::Column::ResponsibleStaffId, Expr::value(to))
+            .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+            .filter(customer::Column::Id.is_in(chunk.iter().copied()))
+            .filter(customer::Column::StoreId.eq(store))
+            .exec(db)
+            .await?
+            .rows_affected;
+        for id in chunk {
+            log::append(
+                db,
+                LogEvent {
+                    store_id: store,
+                    customer_id: *id,
+                    kind: LogKind::Assigned,
+                    channel: Channel::System,
+                    staff_id: Some(actor.staff_id),
+                    summary: "Customer handed over with their follow-up work".into(),
+                    outcome: None,
+                    subject: Some(("Staff", to)),
+                    occurred_at: now,
+                },
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(moved)
 }
 
 /// How many live customers a staff member is responsible for.

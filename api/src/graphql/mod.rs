@@ -65,6 +65,29 @@ pub enum RequestAuth {
     Rejected(&'static str),
 }
 
+/// One `login` or `refresh` per HTTP request, so that aliases cannot turn
+/// one request into hundreds of password checks. Absent (over the socket),
+/// signing in is refused.
+#[derive(Default)]
+pub struct LoginBudget(std::sync::atomic::AtomicBool);
+
+impl LoginBudget {
+    /// Spends the request's one sign-in; RATE_LIMITED when already spent.
+    pub fn spend(ctx: &Context<'_>) -> ApiResult<()> {
+        let spent = ctx
+            .data::<LoginBudget>()
+            .map(|b| b.0.swap(true, std::sync::atomic::Ordering::SeqCst))
+            .unwrap_or(true);
+        if spent {
+            return Err(ApiError::RateLimited {
+                retry_after_secs: 0,
+                why: "one login or refresh per HTTP request",
+            });
+        }
+        Ok(())
+    }
+}
+
 /// What resolvers reach through the context.
 pub trait CtxExt {
     /// The application state.

@@ -1,16 +1,19 @@
 //! axum wiring: routes, middleware, health, metrics and the GraphQL
 //! endpoint.
+pub mod input;
+pub mod ws;
+
 use std::{
+    net::{IpAddr, SocketAddr},
     sync::OnceLock,
     time::{Duration, Instant},
 };
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{dataloader::DataLoader, http::GraphiQLSource};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
-    extract::{State, WebSocketUpgrade},
-    http::{header, HeaderMap, Request, StatusCode},
+    extract::{ConnectInfo, FromRequestParts, State},
+    http::{header, request::Parts, HeaderMap, HeaderValue, Request, StatusCode},
     response::{Html, IntoResponse, Response},
     routing::get,
     Router,
@@ -27,8 +30,9 @@ use tower_http::{
 };
 
 use crate::{
-    auth::actor::actor_for_token,
-    graphql::{loaders::AppLoader, AppSchema, RequestAuth},
+    auth::{actor::actor_for_token, guard::Requester},
+    error::ApiError,
+    graphql::{loaders::AppLoader, AppSchema, LoginBudget, RequestAuth},
     AppState,
 };
 
@@ -79,7 +83,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/graphql", get(graphiql).post(graphql))
-        .route("/graphql/ws", get(graphql_ws))
+        .route("/graphql/ws", get(ws::graphql_ws))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -114,57 +118,6 @@ async fn graphiql() -> Html<String> {
             .subscription_endpoint("/graphql/ws")
             .finish(),
     )
-}
-
-/// The bearer token in a graphql-ws `connection_init` payload, sent as
-/// `{"Authorization": "Bearer …"}` (or `authToken`).
-fn token_in(payload: &serde_json::Value) -> Option<String> {
-    let raw = payload
-        .get("Authorization")
-        .or_else(|| payload.get("authorization"))
-        .or_else(|| payload.get("authToken"))?
-        .as_str()?;
-    Some(
-        raw.strip_prefix("Bearer ")
-            .unwrap_or(raw)
-            .trim()
-            .to_string(),
-    )
-}
-
-async fn graphql_ws(
-    State(st): State<HttpState>,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            let app = st.app.clone();
-            GraphQLWebSocket::new(stream, st.schema.clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    let token = token_in(&payload).ok_or_else(|| {
-                        async_graphql::Error::new(
-                            "send {\"Authorization\": \"Bearer <accessToken>\"} in connection_init",
-                        )
-                    })?;
-                    let actor = actor_for_token(&app.db, &app.keys, &token, app.clock.now())
-                        .await
-                        .map_err(async_graphql::Error::from)?;
-                    let mut data = async_graphql::Data::default();
-                    data.insert(DataLoader::new(
-                        AppLoader {
-                            db: app.db.clone(),
-                            actor: actor.clone(),
-                        },
-                        tokio::spawn,
-                    ));
-                    data.insert(RequestAuth::Actor(actor));
-                    Ok(data)
-                })
-                .serve()
-        })
-        .into_response()
 }
 
 async fn readyz(State(st): State<HttpState>) -> Response {
@@ -216,15 +169,84 @@ async fn authenticate(st: &AppState, headers: &HeaderMap) -> RequestAuth {
     }
 }
 
+/// The client's address: the peer, or with `TRUST_FORWARDED_FOR` the first
+/// address in `X-Forwarded-For`. None when the server runs without peer
+/// information (an in-process router).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl FromRequestParts<HttpState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        st: &HttpState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = st
+            .app
+            .config
+            .trust_forwarded_for
+            .then(|| parts.headers.get("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientAddr(forwarded.or(peer)))
+    }
+}
+
+/// A request-level failure as a GraphQL error body with a code (never Rust
+/// debug text), with `Retry-After` when there is a wait to tell.
+pub fn request_error(status: StatusCode, e: ApiError) -> Response {
+    let retry = match &e {
+        ApiError::RateLimited {
+            retry_after_secs, ..
+        } => Some(*retry_after_secs),
+        _ => None,
+    };
+    let err: async_graphql::Error = e.into();
+    let body = serde_json::json!({
+        "errors": [{
+            "message": err.message,
+            "extensions": err.extensions,
+        }]
+    });
+    let mut resp = (status, axum::Json(body)).into_response();
+    if let Some(secs) = retry.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, secs);
+    }
+    resp
+}
+
 async fn graphql(
     State(st): State<HttpState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     req: GraphQLRequest,
-) -> GraphQLResponse {
+) -> Response {
     let started = Instant::now();
     let mut req = req.into_inner();
+    if let Some(why) = input::refusal(&req) {
+        return request_error(StatusCode::BAD_REQUEST, ApiError::BadInput(why));
+    }
     let op = operation_label(req.operation_name.as_deref());
     let auth = authenticate(&st.app, &headers).await;
+    let requester = match &auth {
+        RequestAuth::Actor(a) => Some(Requester::Staff(a.staff_id)),
+        _ => addr.map(Requester::Address),
+    };
+    if let Some(who) = requester {
+        if let Err(e) = st.app.guards.requests.check(&who) {
+            metrics::counter!("graphql_requests_total", "operation" => op, "status" => "rate_limited")
+                .increment(1);
+            return request_error(StatusCode::TOO_MANY_REQUESTS, e);
+        }
+    }
+    req = req.data(LoginBudget::default()).data(ClientAddr(addr));
     if let RequestAuth::Actor(actor) = &auth {
         let loader = AppLoader {
             db: st.app.db.clone(),
@@ -246,5 +268,5 @@ async fn graphql(
         .increment(1);
     metrics::histogram!("graphql_request_duration_seconds", "operation" => op)
         .record(started.elapsed().as_secs_f64());
-    resp.into()
+    GraphQLResponse::from(resp).into_response()
 }

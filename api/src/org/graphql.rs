@@ -299,7 +299,14 @@ impl OrgMutation {
         input: CreateStaffInput,
     ) -> async_graphql::Result<CreateStaffPayload> {
         CreateStaffPayload::from_result(
-            org::create_staff(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            org::create_staff(
+                ctx.db()?,
+                ctx.actor()?,
+                &ctx.state()?.guards,
+                ctx.now()?,
+                input,
+            )
+            .await,
             Staff,
         )
     }
@@ -335,6 +342,7 @@ impl OrgMutation {
         let r = org::change_password(
             ctx.db()?,
             ctx.actor()?,
+            &ctx.state()?.guards,
             ctx.now()?,
             &input.current_password,
             &input.new_password,

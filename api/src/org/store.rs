@@ -11,6 +11,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::auth::guard::Guards;
+
 use super::rules::{valid_time_zone, DealerGrade, StoreSettings, StoreSettingsPatch};
 use crate::{
     auth::{actor::Reach, rules as auth_rules, store as auth_store, Actor, Role},
@@ -227,6 +229,7 @@ pub async fn update_store<C: ConnectionTrait>(
                             code: UserErrorCode::OutOfRange,
                             message: format!("{f} {msg}"),
                             existing_id: None,
+                            held_by: None,
                         })
                         .collect(),
                 )
@@ -460,6 +463,7 @@ async fn placement<C: ConnectionTrait>(
 pub async fn create_staff<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
+    guards: &Guards,
     now: DateTime<Utc>,
     input: CreateStaffInput,
 ) -> ApiResult<staff::Model> {
@@ -490,9 +494,10 @@ pub async fn create_staff<C: ConnectionTrait>(
         }
     }
     let pw = input.password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth_rules::hash_password(&pw))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))??;
+    let hash = guards
+        .hashing
+        .run(move || auth_rules::hash_password(&pw))
+        .await??;
     let username = checked[0].clone();
     let model = staff::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -624,6 +629,7 @@ pub async fn deactivate_staff<C: ConnectionTrait + TransactionTrait>(
 pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &Actor,
+    guards: &Guards,
     now: DateTime<Utc>,
     current: &str,
     new: &str,
@@ -639,16 +645,21 @@ pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
         me.password_hash.clone(),
         new.to_string(),
     );
-    let hash = tokio::task::spawn_blocking(move || {
-        if auth_rules::verify_password(&cur, &phc) {
-            auth_rules::hash_password(&next).map(Some)
-        } else {
-            Ok(None)
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))??
-    .ok_or_else(|| {
+    guards.logins.check(&me.username, None, now)?;
+    let verified = guards
+        .hashing
+        .run(move || {
+            if auth_rules::verify_password(&cur, &phc) {
+                auth_rules::hash_password(&next).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+        .await??;
+    if verified.is_none() {
+        guards.logins.failed(&me.username, None, now);
+    }
+    let hash = verified.ok_or_else(|| {
         ApiError::field(
             "currentPassword",
             UserErrorCode::InvalidCredentials,

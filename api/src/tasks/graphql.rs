@@ -9,25 +9,65 @@ use super::{
     outbox::{self, NotificationFilter, SendCustomerMessageInput},
     rules::{NotificationCategory, NotificationChannel, NotificationStatus, TaskKind, TaskStatus},
     store::{
-        self as tasks, CancelTaskInput, CompleteTaskInput, CreateTaskInput, ReassignTaskInput,
-        ReassignTasksInput, TaskFilter,
+        self as tasks, AnswerHandoverRequestInput, CancelTaskInput, CompleteTaskInput,
+        CreateTaskInput, ReassignTaskInput, ReassignTasksInput, RequestCustomerHandoverInput,
+        TaskFilter,
     },
 };
 use crate::{
-    auth::{Actor, Role},
+    auth::{actor::Reach, Actor, Role},
     customers::graphql::{Customer, CustomerLogEntry, Vehicle},
     error::{into_payload, UserError},
     graphql::{
         connection::{page_args, to_connection, wants_total, Conn},
-        loaders::{CustomerKey, LastContactOf, StaffKey, VehicleKey},
+        loaders::{CustomerKey, LastContactOf, StaffKey, StoreKey, VehicleKey},
         payload, CtxExt,
     },
     ids::{self, NodeKind},
-    org::graphql::Staff,
+    org::graphql::{Staff, Store},
 };
 
 /// A dated piece of follow-up work.
 pub struct Task(pub task::Model);
+
+/// Shown instead of a task's free text to staff who may not see its
+/// customer (beyond the consent line): staff may have typed the customer's
+/// name or story into it.
+const HIDDEN: &str = "Hidden: the customer has not consented to sharing";
+
+impl Task {
+    /// Whether the actor may see the task's customer, and so the texts
+    /// written about them. Store staff other than consultants see every
+    /// customer of their store; everyone else is asked through the scoped
+    /// (batched, cached) customer loader.
+    async fn shows_customer(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let actor = ctx.actor()?;
+        if actor.role != Role::SalesConsultant
+            && matches!(actor.reach(), Reach::Store(s) if s == self.0.store_id)
+        {
+            return Ok(true);
+        }
+        Ok(ctx
+            .loader()?
+            .load_one(CustomerKey(self.0.customer_id))
+            .await?
+            .is_some())
+    }
+
+    /// `text` when the actor may see the customer, otherwise `hidden`.
+    async fn guarded<'a>(
+        &'a self,
+        ctx: &Context<'_>,
+        text: &'a str,
+        hidden: &'a str,
+    ) -> async_graphql::Result<&'a str> {
+        Ok(if self.shows_customer(ctx).await? {
+            text
+        } else {
+            hidden
+        })
+    }
+}
 
 #[Object]
 impl Task {
@@ -39,13 +79,15 @@ impl Task {
     async fn kind(&self) -> TaskKind {
         TaskKind::parse(&self.0.kind).unwrap_or(TaskKind::Custom)
     }
-    /// Short title.
-    async fn title(&self) -> &str {
-        &self.0.title
+    /// Short title. Staff who may not see the customer get the kind's name.
+    async fn title(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let kind = TaskKind::parse(&self.0.kind).unwrap_or(TaskKind::Custom);
+        let label = kind.label_zh();
+        Ok(self.guarded(ctx, &self.0.title, label).await?.to_string())
     }
-    /// Why the task exists.
-    async fn reason(&self) -> &str {
-        &self.0.reason
+    /// Why the task exists (hidden from staff who may not see the customer).
+    async fn reason(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        self.guarded(ctx, &self.0.reason, HIDDEN).await
     }
     /// Where it stands.
     async fn status(&self) -> TaskStatus {
@@ -63,9 +105,12 @@ impl Task {
     async fn latest_at(&self) -> DateTime<Utc> {
         self.0.latest_at
     }
-    /// What came of it.
-    async fn outcome(&self) -> Option<&str> {
-        self.0.outcome.as_deref()
+    /// What came of it (hidden from staff who may not see the customer).
+    async fn outcome(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        match self.0.outcome.as_deref() {
+            Some(o) => Ok(Some(self.guarded(ctx, o, HIDDEN).await?)),
+            None => Ok(None),
+        }
     }
     /// The store rule that created it (null for hand-made tasks).
     async fn rule(&self) -> Option<&str> {
@@ -90,11 +135,15 @@ impl Task {
             None => Ok(None),
         }
     }
-    /// The last contact with the customer, to pick up where it left off.
+    /// The last contact with the customer, to pick up where it left off
+    /// (null when you may not see the customer).
     async fn last_contact(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<CustomerLogEntry>> {
+        if !self.shows_customer(ctx).await? {
+            return Ok(None);
+        }
         Ok(ctx
             .loader()?
             .load_one(LastContactOf(self.0.customer_id))
@@ -199,6 +248,45 @@ impl Notification {
     }
 }
 
+/// One store's outbox in numbers.
+pub struct OutboxSummary(outbox::OutboxCounts);
+
+#[Object]
+impl OutboxSummary {
+    /// The store.
+    async fn store(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Store>> {
+        Ok(ctx
+            .loader()?
+            .load_one(StoreKey(self.0.store_id))
+            .await?
+            .map(Store))
+    }
+    /// Waiting to be sent.
+    async fn pending(&self) -> u64 {
+        self.0.pending
+    }
+    /// Being sent now.
+    async fn sending(&self) -> u64 {
+        self.0.sending
+    }
+    /// Delivered.
+    async fn sent(&self) -> u64 {
+        self.0.sent
+    }
+    /// Failed for good: the store manager retries or clears them.
+    async fn dead(&self) -> u64 {
+        self.0.dead
+    }
+    /// Not sent: no marketing consent.
+    async fn suppressed(&self) -> u64 {
+        self.0.suppressed
+    }
+    /// When the oldest dead letter was queued.
+    async fn oldest_dead_at(&self) -> Option<DateTime<Utc>> {
+        self.0.oldest_dead_at
+    }
+}
+
 /// One assignee's (or queue's) live work.
 #[derive(SimpleObject)]
 pub struct Workload {
@@ -248,6 +336,20 @@ pub struct CompleteTaskPayload {
     /// The next task, when one was scheduled.
     pub next_task: Option<Task>,
     /// Why nothing changed.
+    pub user_errors: Vec<UserError>,
+}
+
+payload!(
+    /// Result of answerHandoverRequest.
+    AnswerHandoverRequestPayload { task: Task }
+);
+
+/// Result of requestCustomerHandover.
+#[derive(SimpleObject)]
+pub struct RequestCustomerHandoverPayload {
+    /// Whether the request waits in the store manager's queue.
+    pub requested: bool,
+    /// Why nothing was requested.
     pub user_errors: Vec<UserError>,
 }
 
@@ -327,7 +429,18 @@ impl TaskQuery {
         Ok(out)
     }
 
-    /// The store's outbox, dead letters included (managers).
+    /// Message counts per store and status, dead letters included, for the
+    /// stores you oversee (store, group and OEM managers, admins); no texts.
+    async fn outbox_summary(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OutboxSummary>> {
+        Ok(outbox::summary(ctx.db()?, ctx.actor()?)
+            .await?
+            .into_iter()
+            .map(OutboxSummary)
+            .collect())
+    }
+
+    /// Your store's outbox, dead letters included (store managers only: the
+    /// messages carry customers' names and texts).
     async fn notifications(
         &self,
         ctx: &Context<'_>,
@@ -446,6 +559,34 @@ impl TaskMutation {
             moved: v.unwrap_or(0),
             user_errors,
         })
+    }
+
+    /// Asks the store manager for a customer another consultant holds (after
+    /// createCustomer answered DUPLICATE with `heldBy`).
+    async fn request_customer_handover(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestCustomerHandoverInput,
+    ) -> async_graphql::Result<RequestCustomerHandoverPayload> {
+        let (v, user_errors) = into_payload(
+            tasks::request_handover(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+        )?;
+        Ok(RequestCustomerHandoverPayload {
+            requested: v.unwrap_or(false),
+            user_errors,
+        })
+    }
+
+    /// Approves or declines a handover request (store manager).
+    async fn answer_handover_request(
+        &self,
+        ctx: &Context<'_>,
+        input: AnswerHandoverRequestInput,
+    ) -> async_graphql::Result<AnswerHandoverRequestPayload> {
+        AnswerHandoverRequestPayload::from_result(
+            tasks::answer_handover(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            Task,
+        )
     }
 
     /// Sends an SMS or WeChat message to a customer through the outbox.

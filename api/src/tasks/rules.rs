@@ -15,6 +15,7 @@ labeled_enum! {
         ClaimDeadline = "CLAIM_DEADLINE" ("Claim deadline", "索赔期限"),
         ComplaintResponse = "COMPLAINT_RESPONSE" ("Complaint response", "投诉响应"),
         WinBack = "WIN_BACK" ("Win-back", "客户挽回"),
+        HandoverRequest = "HANDOVER_REQUEST" ("Customer handover request", "客户移交申请"),
         Custom = "CUSTOM" ("Custom", "自定义"),
     }
 }
@@ -280,9 +281,11 @@ pub fn render(template: &str, vars: &serde_json::Value) -> String {
         "task_overdue_assignee" => {
             "【逾期】您的任务 {title}（客户 {customer}）已于 {due} 到期，请尽快处理。"
         }
-        "task_escalated" => "【升级】{store} 的任务 {title}（客户 {customer}）逾期未处理，已升级。",
+        "task_escalated" => "【升级】{store} 的{title}任务逾期未处理，已升级。",
         "task_reminder" => "【提醒】{title}：客户 {customer}，{due} 到期。",
         "task_assigned" => "【新任务】{title}：客户 {customer}，{due} 到期。",
+        "handover_approved" => "【客户移交】您的申请已批准，客户已移交给您。",
+        "handover_declined" => "【客户移交】您的申请未获批准。{note}",
         other => other,
     };
     let mut out = text.to_string();

@@ -281,7 +281,7 @@ impl Scheduler {
                 continue;
             }
             let level = t.escalation_level + 1;
-            let vars = ctx.vars(&t);
+            let vars = ctx.network_vars(&t);
             for s in ctx.network_targets(t.store_id) {
                 out.push(ctx.in_app(
                     &t,
@@ -499,7 +499,7 @@ impl Context {
         let assignee = match (t.assignee_id, &t.assignee_role) {
             (Some(id), _) => self.names.get(&id).cloned().unwrap_or_default(),
             (None, Some(role)) => Role::parse(role)
-                .map(|r| format!("{}队列", label_zh(r)))
+                .map(|r| format!("{}队列", r.label_zh()))
                 .unwrap_or_default(),
             _ => String::new(),
         };
@@ -510,6 +510,19 @@ impl Context {
             "due": t.due_at.with_timezone(&tz).format("%m-%d %H:%M").to_string(),
             "store": store.map(|s| s.name.clone()).unwrap_or_default(),
         })
+    }
+
+    /// Variables for staff beyond the store (group, OEM), who may not see
+    /// the customer: the task's kind instead of its title, and no customer.
+    fn network_vars(&self, t: &task::Model) -> serde_json::Value {
+        let mut vars = self.vars(t);
+        if let Some(map) = vars.as_object_mut() {
+            let kind = rules::TaskKind::parse(&t.kind).unwrap_or(rules::TaskKind::Custom);
+            map.insert("title".into(), kind.label_zh().into());
+            map.remove("customer");
+            map.remove("assignee");
+        }
+        vars
     }
 
     fn store_managers(&self, store: Uuid) -> Vec<Uuid> {
@@ -588,12 +601,4 @@ fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
     v.sort_unstable();
     v.dedup();
     v
-}
-
-fn label_zh(r: Role) -> &'static str {
-    Role::labels()
-        .into_iter()
-        .find(|l| l.value == r.as_str())
-        .map(|l| l.zh_cn)
-        .unwrap_or("")
 }

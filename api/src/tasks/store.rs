@@ -270,7 +270,9 @@ pub async fn on_delivery<C: ConnectionTrait>(
     };
     let settings = crate::org::rules::StoreSettings::from_json(&store.settings);
     let tz = rules::zone(&store.time_zone);
-    let label = format!("{} {}", v.model, v.plate.as_deref().unwrap_or(&v.vin));
+    // Titles name the model only: the plate and VIN identify the owner, and
+    // task texts are read by staff beyond the consent line.
+    let label = v.model.clone();
     let specs = rules::after_delivery(&settings, tz, delivered, rules::local_day(tz, now), &label);
     let about = RuleTarget {
         store_id: v.store_id,
@@ -323,10 +325,14 @@ pub struct CreateTaskInput {
     pub due_at: DateTime<Utc>,
     /// Not before (default now).
     pub earliest_at: Option<DateTime<Utc>>,
-    /// Who does it (default: you).
+    /// Who does it (default: you). They must be able to see the customer.
     pub assignee_id: Option<ID>,
     /// The vehicle it is about.
     pub vehicle_id: Option<ID>,
+    /// Store managers: when the assignee is a consultant who may not see the
+    /// customer, make them the customer's responsible consultant too.
+    #[graphql(default)]
+    pub hand_over_customer: bool,
 }
 
 async fn active_staff_in<C: ConnectionTrait>(
@@ -349,8 +355,47 @@ async fn active_staff_in<C: ConnectionTrait>(
         })
 }
 
+/// Refuses work for someone who may not see the customers it is about,
+/// unless a store manager hands those customers over with it: nobody gets
+/// a task about a customer they cannot open, or writes into a log they
+/// cannot read.
+async fn ensure_sees<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    to: &staff::Model,
+    about: &[entity::customer::Model],
+    hand_over: bool,
+    field: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let mut blind: Vec<Uuid> = about
+        .iter()
+        .filter(|c| !customers::staff_sees(to, c))
+        .map(|c| c.id)
+        .collect();
+    blind.sort_unstable();
+    blind.dedup();
+    if blind.is_empty() {
+        return Ok(());
+    }
+    if !hand_over || actor.role != Role::StoreManager {
+        return Err(ApiError::field(
+            field,
+            UserErrorCode::NotAllowed,
+            format!(
+                "{} may not see {} customer(s) this work is about; a store manager can hand them over with it ({})",
+                to.name,
+                blind.len(),
+                if field == "toStaffId" { "handOverCustomers: true" } else { "handOverCustomer: true" }
+            ),
+        ));
+    }
+    customers::hand_over(db, actor, &blind, to.id, now).await?;
+    Ok(())
+}
+
 /// Creates a task by hand for a customer the actor may write.
-pub async fn create_manual<C: ConnectionTrait>(
+pub async fn create_manual<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -378,8 +423,8 @@ pub async fn create_manual<C: ConnectionTrait>(
     }
     let assignee = match ids::decode_opt(input.assignee_id.as_ref(), NodeKind::Staff, "assigneeId")?
     {
-        Some(id) => active_staff_in(db, id, c.store_id, "assigneeId").await?.id,
-        None => actor.staff_id,
+        Some(id) => Some(active_staff_in(db, id, c.store_id, "assigneeId").await?),
+        None => None,
     };
     let vehicle_id =
         match ids::decode_opt(input.vehicle_id.as_ref(), NodeKind::Vehicle, "vehicleId")? {
@@ -404,7 +449,7 @@ pub async fn create_manual<C: ConnectionTrait>(
         reason,
         subject: None,
         vehicle_id,
-        assignee_id: Some(assignee),
+        assignee_id: Some(assignee.as_ref().map_or(actor.staff_id, |a| a.id)),
         queue: None,
         window: Window {
             earliest,
@@ -421,7 +466,22 @@ pub async fn create_manual<C: ConnectionTrait>(
         },
         created_by: Some(actor.staff_id),
     };
-    let t = insert_task(db, row, now).await?;
+    let txn = db.begin().await?;
+    if let Some(to) = &assignee {
+        let about = std::slice::from_ref(&c);
+        ensure_sees(
+            &txn,
+            actor,
+            to,
+            about,
+            input.hand_over_customer,
+            "assigneeId",
+            now,
+        )
+        .await?;
+    }
+    let t = insert_task(&txn, row, now).await?;
+    txn.commit().await?;
     events::publish_all(std::slice::from_ref(&t), TaskChange::Created);
     Ok(t)
 }
@@ -493,6 +553,13 @@ pub async fn complete<C: ConnectionTrait + TransactionTrait>(
     input: CompleteTaskInput,
 ) -> ApiResult<(task::Model, Option<task::Model>)> {
     let t = live_task(db, actor, &input.task_id).await?;
+    if customers::find(db, actor, t.customer_id).await?.is_none() {
+        return Err(ApiError::field(
+            "taskId",
+            UserErrorCode::NotAllowed,
+            "you may not see this task's customer; ask the store manager to hand the customer over",
+        ));
+    }
     let outcome = text_rules::text(&input.outcome, "outcome", 1000)?;
     if let Some(n) = &input.next {
         text_rules::text(&n.title, "next.title", 100)?;
@@ -633,12 +700,17 @@ async fn reload_and_announce<C: ConnectionTrait>(
 pub struct ReassignTaskInput {
     /// The task.
     pub task_id: ID,
-    /// The new assignee, active in the task's store.
+    /// The new assignee, active in the task's store, who must be able to
+    /// see the task's customer.
     pub assignee_id: ID,
+    /// Make a consultant who may not see the customer its responsible
+    /// consultant too.
+    #[graphql(default)]
+    pub hand_over_customer: bool,
 }
 
 /// Reassigns one live task (store manager).
-pub async fn reassign<C: ConnectionTrait>(
+pub async fn reassign<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -648,12 +720,28 @@ pub async fn reassign<C: ConnectionTrait>(
     let t = live_task(db, actor, &input.task_id).await?;
     let to = ids::decode_field(&input.assignee_id, NodeKind::Staff, "assigneeId")?;
     let to = active_staff_in(db, to, t.store_id, "assigneeId").await?;
+    let about: Vec<_> = customers::by_ids(db, actor, &[t.customer_id])
+        .await?
+        .into_values()
+        .collect();
+    let txn = db.begin().await?;
+    ensure_sees(
+        &txn,
+        actor,
+        &to,
+        &about,
+        input.hand_over_customer,
+        "assigneeId",
+        now,
+    )
+    .await?;
     task::Entity::update_many()
         .col_expr(task::Column::AssigneeId, Expr::value(to.id))
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
         .filter(task::Column::Id.eq(t.id))
-        .exec(db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     reload_and_announce(db, t.id, TaskChange::Assigned).await
 }
 
@@ -701,12 +789,16 @@ pub async fn live_count<C: ConnectionTrait>(db: &C, staff_id: Uuid) -> ApiResult
 pub struct ReassignTasksInput {
     /// Whose tasks.
     pub from_staff_id: ID,
-    /// To whom.
+    /// To whom; they must be able to see the tasks' customers.
     pub to_staff_id: ID,
+    /// Make a consultant who may not see some of those customers their
+    /// responsible consultant too.
+    #[graphql(default)]
+    pub hand_over_customers: bool,
 }
 
 /// Reassigns every live task of a staff member (store manager).
-pub async fn reassign_all<C: ConnectionTrait>(
+pub async fn reassign_all<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -728,7 +820,32 @@ pub async fn reassign_all<C: ConnectionTrait>(
             )
         })?;
     let to = active_staff_in(db, to, store, "toStaffId").await?;
-    let moved = move_all(db, from, to.id, now).await?;
+    let customer_ids: Vec<Uuid> = task::Entity::find()
+        .select_only()
+        .column(task::Column::CustomerId)
+        .distinct()
+        .filter(task::Column::AssigneeId.eq(from))
+        .filter(task::Column::Status.is_in(LIVE))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let about: Vec<_> = customers::by_ids(db, actor, &customer_ids)
+        .await?
+        .into_values()
+        .collect();
+    let txn = db.begin().await?;
+    ensure_sees(
+        &txn,
+        actor,
+        &to,
+        &about,
+        input.hand_over_customers,
+        "toStaffId",
+        now,
+    )
+    .await?;
+    let moved = move_all(&txn, from, to.id, now).await?;
+    txn.commit().await?;
     events::publish_all(&moved, TaskChange::Assigned);
     Ok(moved.len() as u64)
 }
@@ -895,4 +1012,165 @@ pub async fn workload<C: ConnectionTrait>(db: &C, actor: &Actor) -> ApiResult<Ve
     let mut out: Vec<Workload> = map.into_values().collect();
     out.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(b.open.cmp(&a.open)));
     Ok(out)
+}
+
+/// Asking the store manager for a customer someone else holds.
+#[derive(InputObject, Clone, Debug)]
+pub struct RequestCustomerHandoverInput {
+    /// The customer's mobile (as given when DUPLICATE answered).
+    pub mobile: String,
+    /// Why you should have the customer (at most 500 characters).
+    pub reason: String,
+}
+
+/// Queues a handover request for the store manager: a task about the
+/// customer in the manager's queue, created by the requester. Its title
+/// carries no customer data. A second request by the same person for the
+/// same customer while one is open changes nothing.
+pub async fn request_handover<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: RequestCustomerHandoverInput,
+) -> ApiResult<bool> {
+    let c = customers::in_own_store_by_mobile(db, actor, &input.mobile).await?;
+    let reason = text_rules::text(&input.reason, "reason", 500)?;
+    if customers::find(db, actor, c.id).await?.is_some() {
+        return Err(ApiError::field(
+            "mobile",
+            UserErrorCode::Conflict,
+            "you can already open this customer",
+        ));
+    }
+    let open = task::Entity::find()
+        .filter(task::Column::Kind.eq(TaskKind::HandoverRequest.as_str()))
+        .filter(task::Column::CustomerId.eq(c.id))
+        .filter(task::Column::CreatedBy.eq(actor.staff_id))
+        .filter(task::Column::Status.is_in(LIVE))
+        .one(db)
+        .await?;
+    if open.is_some() {
+        return Ok(true);
+    }
+    let me = org::staff_by_id(db, actor.staff_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let settings = org::settings(db, c.store_id).await?;
+    let due = now + Duration::hours(24);
+    let row = NewTask {
+        store_id: c.store_id,
+        customer_id: c.id,
+        kind: TaskKind::HandoverRequest,
+        title: TaskKind::HandoverRequest.label_zh().to_string(),
+        reason: format!("{} asks for this customer: {reason}", me.name),
+        subject: Some(("Staff".to_string(), actor.staff_id)),
+        vehicle_id: None,
+        assignee_id: None,
+        queue: Some(Role::StoreManager),
+        window: Window {
+            earliest: now,
+            due,
+            latest: due,
+        },
+        rule: None,
+        remind_at: rules::remind_at(&settings, due, now),
+        max_escalation: 1,
+        created_by: Some(actor.staff_id),
+    };
+    let t = insert_task(db, row, now).await?;
+    events::publish_all(std::slice::from_ref(&t), TaskChange::Created);
+    Ok(true)
+}
+
+/// The store manager's answer to a handover request.
+#[derive(InputObject, Clone, Debug)]
+pub struct AnswerHandoverRequestInput {
+    /// The HANDOVER_REQUEST task.
+    pub task_id: ID,
+    /// Hand the customer to the requester, or not.
+    pub approve: bool,
+    /// A word for the requester (at most 200 characters).
+    pub note: Option<String>,
+}
+
+/// Approves (the customer moves to the requester, with a log entry) or
+/// declines a handover request; either way the task is done and the
+/// requester gets an in-app message without customer data.
+pub async fn answer_handover<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: AnswerHandoverRequestInput,
+) -> ApiResult<task::Model> {
+    actor.require(&[Role::StoreManager])?;
+    let t = live_task(db, actor, &input.task_id).await?;
+    let requester = match (TaskKind::parse(&t.kind), t.created_by) {
+        (Some(TaskKind::HandoverRequest), Some(r)) => r,
+        _ => {
+            return Err(ApiError::field(
+                "taskId",
+                UserErrorCode::Invalid,
+                "this task is not a handover request",
+            ))
+        }
+    };
+    let note = text_rules::opt_text(input.note.as_deref(), "note", 200)?.unwrap_or_default();
+    let txn = db.begin().await?;
+    if input.approve {
+        match staff::Entity::find_by_id(requester)
+            .filter(staff::Column::Active.eq(true))
+            .one(&txn)
+            .await?
+        {
+            Some(_) => customers::hand_over(&txn, actor, &[t.customer_id], requester, now).await?,
+            None => {
+                return Err(ApiError::field(
+                    "approve",
+                    UserErrorCode::Conflict,
+                    "the requester has left the store",
+                ))
+            }
+        };
+    }
+    let outcome = if input.approve {
+        "APPROVED"
+    } else {
+        "DECLINED"
+    };
+    task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(TaskStatus::Done.as_str()))
+        .col_expr(
+            task::Column::Outcome,
+            Expr::value(format!("{outcome} {note}").trim().to_string()),
+        )
+        .col_expr(task::Column::CompletedBy, Expr::value(actor.staff_id))
+        .col_expr(task::Column::CompletedAt, Expr::value(now))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(task::Column::Id.eq(t.id))
+        .exec(&txn)
+        .await?;
+    super::outbox::enqueue(
+        &txn,
+        super::outbox::NewNotification {
+            store_id: t.store_id,
+            channel: super::rules::NotificationChannel::InApp,
+            category: super::rules::NotificationCategory::Internal,
+            template: if input.approve {
+                "handover_approved"
+            } else {
+                "handover_declined"
+            }
+            .into(),
+            variables: serde_json::json!({ "note": note }),
+            staff_id: Some(requester),
+            customer: None,
+            task_id: Some(t.id),
+            dedupe_key: format!("handover:{}", t.id),
+            not_before: now,
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    reload_and_announce(db, t.id, TaskChange::Completed).await
 }
