@@ -3,10 +3,12 @@
 //! TEST_DATABASE_URL is set) and speaks GraphQL over HTTP like a client.
 mod support;
 
+mod abuse;
 mod auth;
 mod customers;
 mod ops;
 mod org;
+mod privacy;
 mod schema;
 mod scoping;
 mod subscriptions;

@@ -3,7 +3,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 
-use crate::support::spawn_app;
+use crate::support::{spawn_app, spawn_app_with};
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -145,4 +145,139 @@ async fn a_phone_connected_to_serve_hears_what_a_separate_worker_did() {
         json!({"change": "OVERDUE", "task": {"title": "回电", "status": "OVERDUE"}}),
         "{event}"
     );
+}
+
+/// Waits for the server to close the socket; its close code and reason.
+async fn closed(ws: &mut Ws, within_secs: u64) -> Option<(u16, String)> {
+    tokio::time::timeout(std::time::Duration::from_secs(within_secs), async {
+        while let Some(msg) = ws.next().await {
+            match msg {
+                Ok(Message::Close(frame)) => {
+                    return frame.map(|f| (u16::from(f.code), f.reason.to_string()))
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await
+    .unwrap_or(None)
+}
+
+#[tokio::test]
+async fn a_deactivated_consultants_socket_is_closed_at_once() {
+    let app = spawn_app_with(|c| c.ws_session_check_secs = 3600).await;
+    let s1 = app.login("cq.sales1").await;
+    let mut ws = open(&app.base, &s1.token).await;
+    subscribe(&mut ws, "subscription { taskEvents { change taskId } }").await;
+    let m = app.login("cq.manager").await;
+    let (who, to) = (m.staff_id("cq.sales1").await, m.staff_id("cq.sales2").await);
+    let r = m
+        .data(
+            "mutation($i: DeactivateStaffInput!) { deactivateStaff(input: $i) { userErrors { code } } }",
+            json!({"i": {"staffId": who, "reassignToId": to}}),
+        )
+        .await;
+    assert_eq!(r["deactivateStaff"]["userErrors"], json!([]));
+    // No periodic check in this test (an hour apart): the revocation itself closes it.
+    let (code, reason) = closed(&mut ws, 5).await.expect("closed by the server");
+    assert_eq!((code, reason.as_str()), (4401, "session revoked"));
+}
+
+#[tokio::test]
+async fn a_socket_ends_with_its_session_on_logout_and_password_change() {
+    let app = spawn_app().await;
+    let s1 = app.login("cq.sales1").await;
+    let other = app.login("cq.sales1").await;
+    let mut ws = open(&app.base, &s1.token).await;
+    let mut ws_other = open(&app.base, &other.token).await;
+    s1.data(
+        "mutation($i: RefreshInput!) { logout(input: $i) { ok } }",
+        json!({"i": {"refreshToken": s1.refresh_token}}),
+    )
+    .await;
+    let (code, _) = closed(&mut ws, 5)
+        .await
+        .expect("the logged-out session's socket closes");
+    assert_eq!(code, 4401);
+    // The other session of the same person stays until the password changes.
+    let ping = json!({"type": "ping"});
+    ws_other
+        .send(Message::Text(ping.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut ws_other).await["type"], "pong");
+    let r = other
+        .data(
+            "mutation($i: ChangePasswordInput!) { changePassword(input: $i) { userErrors { code } } }",
+            json!({"i": {"currentPassword": "demo1234", "newPassword": "a-new-secret"}}),
+        )
+        .await;
+    assert_eq!(r["changePassword"]["userErrors"], json!([]));
+    let (code, reason) = closed(&mut ws_other, 5)
+        .await
+        .expect("closed after the password change");
+    assert_eq!((code, reason.as_str()), (4401, "session revoked"));
+}
+
+#[tokio::test]
+async fn a_socket_ends_when_its_token_expires_unless_renewed_over_the_socket() {
+    let app = spawn_app().await;
+    let s1 = app.login("cq.sales1").await;
+    let mut ws = open(&app.base, &s1.token).await;
+    let mut stale = open(&app.base, &s1.token).await;
+    app.clock.advance(chrono::Duration::minutes(10));
+    let fresh = s1
+        .data(
+            "mutation($i: RefreshInput!) { refresh(input: $i) { accessToken } }",
+            json!({"i": {"refreshToken": s1.refresh_token}}),
+        )
+        .await["refresh"]["accessToken"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let renew = json!({"type": "ping", "payload": {"Authorization": format!("Bearer {fresh}")}});
+    ws.send(Message::Text(renew.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "pong");
+    // Past the first token's 15 minutes: the renewed socket lives on…
+    app.clock.advance(chrono::Duration::minutes(6));
+    let (code, reason) = closed(&mut stale, 5)
+        .await
+        .expect("the stale socket closes");
+    assert_eq!((code, reason.as_str()), (4401, "access token expired"));
+    let ping = json!({"type": "ping"});
+    ws.send(Message::Text(ping.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_json(&mut ws).await["type"],
+        "pong",
+        "renewed socket still open"
+    );
+    // …until the renewed token expires too.
+    app.clock.advance(chrono::Duration::minutes(10));
+    let (code, reason) = closed(&mut ws, 5)
+        .await
+        .expect("closes at the renewed expiry");
+    assert_eq!((code, reason.as_str()), (4401, "access token expired"));
+}
+
+#[tokio::test]
+async fn a_socket_cannot_be_renewed_with_someone_elses_token() {
+    let app = spawn_app().await;
+    let s1 = app.login("cq.sales1").await;
+    let s2 = app.login("cq.sales2").await;
+    let mut ws = open(&app.base, &s1.token).await;
+    let renew =
+        json!({"type": "ping", "payload": {"Authorization": format!("Bearer {}", s2.token)}});
+    ws.send(Message::Text(renew.to_string().into()))
+        .await
+        .unwrap();
+    // A renewal with another person's token is a protocol error: the socket ends.
+    let (code, reason) = closed(&mut ws, 5).await.expect("closed");
+    assert_eq!(code, 1002);
+    assert!(reason.contains("same staff member"), "{reason}");
 }

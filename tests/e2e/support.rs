@@ -58,6 +58,11 @@ async fn database() -> (String, TestDb) {
 /// Starts the server on 127.0.0.1:<random> with the demo organisation
 /// (no generated customers) and a clock fixed at 2026-11-23 10:00 Shanghai.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with settings changed by `tune` (limits, intervals).
+pub async fn spawn_app_with(tune: impl FnOnce(&mut Config)) -> TestApp {
     let (url, guard) = database().await;
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap());
     let mut cfg = Config::for_database(&url);
@@ -65,6 +70,8 @@ pub async fn spawn_app() -> TestApp {
     cfg.seed_demo = Some(true);
     cfg.seed_customers_per_store = 0;
     cfg.graphql_max_depth = 10;
+    cfg.ws_session_check_secs = 1;
+    tune(&mut cfg);
     let state = api::prepare(cfg, Arc::new(clock.clone()))
         .await
         .expect("prepare app");

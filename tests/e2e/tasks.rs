@@ -423,7 +423,10 @@ async fn an_overdue_complaint_escalates_to_the_dealer_group_after_the_store_wait
         .unwrap_or_default();
     assert!(body.contains("升级"), "{body}");
     // The group manager is beyond the consent line: no name, no typed title.
-    assert!(!body.contains("投诉客户") && !body.contains("回应异响投诉"), "{body}");
+    assert!(
+        !body.contains("投诉客户") && !body.contains("回应异响投诉"),
+        "{body}"
+    );
     assert!(body.contains("投诉响应"), "the task's kind instead: {body}");
 }
 
@@ -471,10 +474,17 @@ async fn managers_reassign_work_and_see_overdue_counts_by_staff() {
     let refused = m
         .data(reassign, json!({"i": {"taskId": ids[0], "assigneeId": s2}}))
         .await;
-    assert_eq!(codes(&refused["reassignTask"]), ["NOT_ALLOWED"], "{refused}");
+    assert_eq!(
+        codes(&refused["reassignTask"]),
+        ["NOT_ALLOWED"],
+        "{refused}"
+    );
     // …and goes when the manager hands the customer over with it.
     let one = m
-        .data(reassign, json!({"i": {"taskId": ids[0], "assigneeId": s2, "handOverCustomer": true}}))
+        .data(
+            reassign,
+            json!({"i": {"taskId": ids[0], "assigneeId": s2, "handOverCustomer": true}}),
+        )
         .await;
     assert_eq!(
         one["reassignTask"]["task"]["assignee"]["username"],

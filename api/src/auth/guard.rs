@@ -14,17 +14,17 @@ use governor::{clock::Clock as _, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::rules::{FailureRecord, ThrottlePolicy};
+use super::rules::{FailureRecord, ThrottlePolicy, Workspace};
 use crate::{
     config::Config,
     error::{ApiError, ApiResult},
 };
 
-type Job = Box<dyn FnOnce() + Send>;
+type Job = Box<dyn FnOnce(&mut Workspace) + Send>;
 
 /// Runs argon2 off the async workers, at most `threads` at once. argon2id
-/// takes about 19 MiB per hash; with a fixed set of threads that memory is
-/// reused instead of piling up in one allocator arena per blocking thread.
+/// takes about 19 MiB per hash; each thread keeps one such block set and
+/// reuses it, so memory stays at `threads` × 19 MiB however many sign in.
 /// When `queue` jobs already wait, a new one is refused as RATE_LIMITED.
 pub struct HashPool {
     jobs: mpsc::Sender<Job>,
@@ -39,14 +39,17 @@ impl HashPool {
             let rx = rx.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("password-hash-{i}"))
-                .spawn(move || loop {
-                    let job = match rx.lock() {
-                        Ok(mut r) => r.blocking_recv(),
-                        Err(_) => None,
-                    };
-                    match job {
-                        Some(job) => job(),
-                        None => return,
+                .spawn(move || {
+                    let mut workspace = Workspace::default();
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(mut r) => r.blocking_recv(),
+                            Err(_) => None,
+                        };
+                        match job {
+                            Some(job) => job(&mut workspace),
+                            None => return,
+                        }
                     }
                 });
             if let Err(e) = spawned {
@@ -59,11 +62,11 @@ impl HashPool {
     /// Runs `f` on a hashing thread; RATE_LIMITED when the queue is full.
     pub async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce() -> T + Send + 'static,
+        f: impl FnOnce(&mut Workspace) -> T + Send + 'static,
     ) -> ApiResult<T> {
         let (done, result) = oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = done.send(f());
+        let job: Job = Box::new(move |w: &mut Workspace| {
+            let _ = done.send(f(w));
         });
         self.jobs.try_send(job).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => ApiError::RateLimited {

@@ -72,6 +72,92 @@ pub fn verify_password(pw: &str, phc: &str) -> bool {
     }
 }
 
+/// Largest argon2 memory a stored hash may ask for (ours use 19 MiB).
+const MAX_HASH_BLOCKS: usize = 256 * 1024;
+
+/// argon2 working memory kept by one hashing thread and reused for every
+/// hash it computes, so that memory stays at one block set per thread
+/// instead of growing with the allocator's appetite.
+#[derive(Default)]
+pub struct Workspace {
+    blocks: Vec<argon2::Block>,
+}
+
+impl Workspace {
+    fn memory(&mut self, params: &argon2::Params) -> Option<&mut [argon2::Block]> {
+        let n = params.block_count();
+        if n > MAX_HASH_BLOCKS {
+            return None;
+        }
+        if self.blocks.len() < n {
+            self.blocks.resize(n, argon2::Block::default());
+        }
+        Some(&mut self.blocks[..n])
+    }
+
+    /// `verify_password` on this workspace's memory.
+    pub fn verify(&mut self, pw: &str, phc: &str) -> bool {
+        use argon2::{password_hash::Output, Algorithm, Params, Version};
+        let Ok(h) = PasswordHash::new(phc) else {
+            return false;
+        };
+        let (Some(expected), Some(salt)) = (h.hash, h.salt) else {
+            return false;
+        };
+        let (Ok(alg), Ok(params)) = (Algorithm::try_from(h.algorithm), Params::try_from(&h)) else {
+            return false;
+        };
+        let version = match h.version.map(Version::try_from).transpose() {
+            Ok(v) => v.unwrap_or_default(),
+            Err(_) => return false,
+        };
+        let mut salt_buf = [0u8; 64];
+        let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+            return false;
+        };
+        let mut out = vec![0u8; expected.len()];
+        let argon = Argon2::new(alg, version, params.clone());
+        let Some(memory) = self.memory(&params) else {
+            return false;
+        };
+        argon
+            .hash_password_into_with_memory(pw.as_bytes(), salt, &mut out, memory)
+            .is_ok()
+            && Output::new(&out).is_ok_and(|o| o == expected)
+    }
+
+    /// `hash_password` on this workspace's memory.
+    pub fn hash(&mut self, pw: &str) -> anyhow::Result<String> {
+        use argon2::{
+            password_hash::{Output, ParamsString},
+            Algorithm, Params, Version,
+        };
+        let params = Params::default();
+        let salt = SaltString::generate(&mut OsRng);
+        let mut salt_buf = [0u8; 64];
+        let salt_bytes = salt
+            .as_salt()
+            .decode_b64(&mut salt_buf)
+            .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+        let mut out = vec![0u8; Params::DEFAULT_OUTPUT_LEN];
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let memory = self
+            .memory(&params)
+            .ok_or_else(|| anyhow::anyhow!("argon2 memory too large"))?;
+        argon
+            .hash_password_into_with_memory(pw.as_bytes(), salt_bytes, &mut out, memory)
+            .map_err(|e| anyhow::anyhow!("hashing password: {e}"))?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params).map_err(|e| anyhow::anyhow!("{e}"))?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&out).map_err(|e| anyhow::anyhow!("{e}"))?),
+        };
+        Ok(phc.to_string())
+    }
+}
+
 /// A new opaque refresh token.
 pub fn new_refresh_token() -> String {
     let mut bytes = [0u8; 32];
@@ -211,6 +297,19 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong horse", &h));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn the_reusable_workspace_agrees_with_the_plain_functions() {
+        let mut w = Workspace::default();
+        let plain = hash_password("correct horse").unwrap();
+        assert!(w.verify("correct horse", &plain));
+        assert!(!w.verify("wrong horse", &plain));
+        let reused = w.hash("battery staple").unwrap();
+        assert!(reused.starts_with("$argon2id$v=19$m=19456"));
+        assert!(verify_password("battery staple", &reused));
+        assert!(w.verify("battery staple", &reused));
+        assert!(!w.verify("x", "not a hash"));
     }
 
     #[test]

@@ -72,9 +72,9 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
     let pw = password.to_string();
     let ok = guards
         .hashing
-        .run(move || {
+        .run(move |w| {
             let phc = phc.unwrap_or_else(dummy_hash);
-            rules::verify_password(&pw, &phc)
+            w.verify(&pw, &phc)
         })
         .await?;
     match found {

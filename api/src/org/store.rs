@@ -494,10 +494,7 @@ pub async fn create_staff<C: ConnectionTrait>(
         }
     }
     let pw = input.password.clone();
-    let hash = guards
-        .hashing
-        .run(move || auth_rules::hash_password(&pw))
-        .await??;
+    let hash = guards.hashing.run(move |w| w.hash(&pw)).await??;
     let username = checked[0].clone();
     let model = staff::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -648,9 +645,9 @@ pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
     guards.logins.check(&me.username, None, now)?;
     let verified = guards
         .hashing
-        .run(move || {
-            if auth_rules::verify_password(&cur, &phc) {
-                auth_rules::hash_password(&next).map(Some)
+        .run(move |w| {
+            if w.verify(&cur, &phc) {
+                w.hash(&next).map(Some)
             } else {
                 Ok(None)
             }
