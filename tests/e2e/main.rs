@@ -4,6 +4,7 @@
 mod support;
 
 mod abuse;
+mod access_matrix;
 mod auth;
 mod customers;
 mod ops;
