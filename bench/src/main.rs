@@ -97,6 +97,9 @@ async fn main() -> anyhow::Result<()> {
     cfg.scheduler_batch = args.batch;
     cfg.scheduler_lanes = args.lanes;
     cfg.request_timeout_secs = 120;
+    // The bench drives many requests per token: it measures the server,
+    // not the per-user request limit.
+    cfg.rate_limit_per_minute = 0;
     let state = api::prepare(cfg, Arc::new(SystemClock)).await?;
     let db = state.db.clone();
 

@@ -12,6 +12,7 @@ mod org;
 mod privacy;
 mod schema;
 mod scoping;
+mod store_day;
 mod subscriptions;
 mod tasks;
 mod vehicles;

@@ -281,3 +281,42 @@ async fn a_socket_cannot_be_renewed_with_someone_elses_token() {
     assert_eq!(code, 1002);
     assert!(reason.contains("same staff member"), "{reason}");
 }
+
+#[tokio::test]
+async fn the_previous_assignee_hears_that_a_task_moved_away_and_the_new_one_gets_a_notice() {
+    let app = spawn_app().await;
+    let s1 = app.login("cq.sales1").await;
+    let c = s1.create_customer("客户", "13800000001", false).await;
+    let made = s1
+        .data(
+            "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id } } }",
+            json!({"i": {"customerId": c, "title": "回电", "dueAt": "2026-11-24T03:00:00Z"}}),
+        )
+        .await;
+    let task = made["createTask"]["task"]["id"].clone();
+    let mut ws = open(&app.base, &s1.token).await;
+    subscribe(&mut ws, "subscription { taskEvents { change taskId } }").await;
+    let m = app.login("cq.manager").await;
+    let s2 = m.staff_id("cq.sales2").await;
+    let r = m
+        .data(
+            "mutation($i: ReassignTaskInput!) { reassignTask(input: $i) { userErrors { code message } } }",
+            json!({"i": {"taskId": task, "assigneeId": s2, "handOverCustomer": true}}),
+        )
+        .await;
+    assert_eq!(r["reassignTask"]["userErrors"], json!([]), "{r}");
+    let event = next_json(&mut ws).await;
+    assert_eq!(
+        event["payload"]["data"]["taskEvents"],
+        json!({"change": "MOVED_AWAY", "taskId": task}),
+        "{event}"
+    );
+    app.clock.advance(chrono::Duration::seconds(1));
+    app.tick().await;
+    let inbox = app
+        .login("cq.sales2")
+        .await
+        .data("{ myNotifications { edges { node { body } } } }", json!({}))
+        .await;
+    assert!(inbox.to_string().contains("【新任务】回电"), "{inbox}");
+}

@@ -53,6 +53,23 @@ impl Customer {
             .await?
             .unwrap_or_default())
     }
+    /// Every number with its kind, the main mobile first: SMS goes to the
+    /// main mobile only; landlines are for calls.
+    async fn phones(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Phone>> {
+        let others = ctx
+            .loader()?
+            .load_one(PhonesOf(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(std::iter::once((self.0.mobile.clone(), true))
+            .chain(others.into_iter().map(|p| (p, false)))
+            .map(|(number, main)| Phone {
+                kind: super::rules::phone_kind(&number),
+                number,
+                main,
+            })
+            .collect())
+    }
     /// Gender.
     async fn gender(&self) -> Gender {
         Gender::parse(&self.0.gender).unwrap_or(Gender::Unknown)
@@ -127,6 +144,17 @@ impl Customer {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+}
+
+/// One of a customer's phone numbers.
+#[derive(async_graphql::SimpleObject)]
+pub struct Phone {
+    /// E.164.
+    pub number: String,
+    /// Mobile, landline or other.
+    pub kind: super::rules::PhoneKind,
+    /// The main mobile (SMS goes here).
+    pub main: bool,
 }
 
 /// One entry of a customer's timeline.

@@ -93,13 +93,34 @@ labeled_enum! {
     }
 }
 
+labeled_enum! {
+    /// What line a phone number reaches: SMS goes to mobiles only.
+    PhoneKind {
+        Mobile = "MOBILE" ("Mobile", "手机"),
+        Landline = "LANDLINE" ("Landline", "固定电话"),
+        Other = "OTHER" ("Other", "其他"),
+    }
+}
+
+/// Full-width forms (typed with a Chinese input method) as their ASCII
+/// selves: `＋８６ １３８…` reads like `+86 138…`.
+fn half_width(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
+        _ => c,
+    }
+}
+
 /// A mobile or landline number in E.164, read as Chinese unless it carries a
 /// country code.
 pub fn normalize_phone(raw: &str) -> Result<String, &'static str> {
     let cleaned: String = raw
         .trim()
         .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .map(half_width)
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
         .collect();
     if cleaned.is_empty() {
         return Err("phone number is empty");
@@ -113,6 +134,32 @@ pub fn normalize_phone(raw: &str) -> Result<String, &'static str> {
         return Err("not a valid phone number");
     }
     Ok(parsed.format().mode(Mode::E164).to_string())
+}
+
+/// The kind of an E.164 number (`normalize_phone`'s output).
+pub fn phone_kind(e164: &str) -> PhoneKind {
+    use phonenumber::Type;
+    match phonenumber::parse(None, e164).map(|p| p.number_type(&phonenumber::metadata::DATABASE)) {
+        Ok(Type::Mobile) => PhoneKind::Mobile,
+        // Some countries cannot tell the two apart; such a number may get SMS.
+        Ok(Type::FixedLineOrMobile) => PhoneKind::Mobile,
+        Ok(Type::FixedLine) => PhoneKind::Landline,
+        _ => PhoneKind::Other,
+    }
+}
+
+/// A customer's main number, the one SMS goes to: it must be a mobile. A
+/// landline is kept among the other phones.
+pub fn mobile_field(raw: &str, field: &str) -> Result<String, ApiError> {
+    let p = phone_field(raw, field)?;
+    if phone_kind(&p) != PhoneKind::Mobile {
+        return Err(ApiError::field(
+            field,
+            UserErrorCode::InvalidPhone,
+            "not a mobile number: SMS goes to this number; keep a landline in otherPhones",
+        ));
+    }
+    Ok(p)
 }
 
 /// `normalize_phone` as a userError on `field`.
@@ -233,6 +280,14 @@ mod tests {
             normalize_phone("010 6552 9988").as_deref(),
             Ok("+861065529988")
         );
+        assert_eq!(
+            normalize_phone("＋８６ １３８－００１３－８０００").as_deref(),
+            Ok("+8613800138000")
+        );
+        assert_eq!(phone_kind("+8613800138000"), PhoneKind::Mobile);
+        assert_eq!(phone_kind("+861065529988"), PhoneKind::Landline);
+        assert!(mobile_field("010 6552 9988", "mobile").is_err());
+        assert!(mobile_field("１３８００１３８０００", "mobile").is_ok());
         assert!(normalize_phone("12345").is_err());
         assert!(normalize_phone("").is_err());
         assert!(normalize_phone("not a phone").is_err());

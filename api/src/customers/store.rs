@@ -153,6 +153,9 @@ pub struct CustomerFilter {
     pub responsible_staff_id: Option<ID>,
     /// Only customers of this store (for group and OEM staff).
     pub store_id: Option<ID>,
+    /// Only customers nobody is responsible for yet (true): the store
+    /// manager's queue of new callers and walk-ins to assign.
+    pub unassigned: Option<bool>,
 }
 
 /// A page of the customers the actor may see, newest first.
@@ -188,6 +191,11 @@ pub async fn list<C: ConnectionTrait>(
             any = any.add(customer::Column::Mobile.starts_with(format!("+{prefix}")));
         }
         q = q.filter(any);
+    }
+    match filter.unassigned {
+        Some(true) => q = q.filter(customer::Column::ResponsibleStaffId.is_null()),
+        Some(false) => q = q.filter(customer::Column::ResponsibleStaffId.is_not_null()),
+        None => {}
     }
     if let Some(stage) = filter.lifecycle_stage {
         q = q.filter(customer::Column::LifecycleStage.eq(stage.as_str()));
@@ -435,7 +443,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     }
     let checked = rules::collect(vec![
         rules::text(&input.name, "name", MAX_NAME),
-        rules::phone_field(&input.mobile, "mobile"),
+        rules::mobile_field(&input.mobile, "mobile"),
         rules::opt_text(input.city.as_deref(), "city", 50).map(|c| c.unwrap_or_default()),
     ])?;
     let (name, mobile, city) = (checked[0].clone(), checked[1].clone(), checked[2].clone());
@@ -531,7 +539,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     }
     let mobile = match &input.mobile {
         Some(p) => {
-            let p = rules::phone_field(p, "mobile")?;
+            let p = rules::mobile_field(p, "mobile")?;
             m.mobile = Set(p.clone());
             changed.push("mobile");
             p
@@ -701,6 +709,9 @@ pub async fn merge<C: ConnectionTrait + TransactionTrait>(
     s.sharing_consent = Set(survivor.sharing_consent && merged.sharing_consent);
     s.updated_at = Set(now);
     let survivor_after = s.update(&txn).await?;
+    // Work and messages follow the person: the survivor's lists are whole.
+    let moved_tasks = crate::tasks::store::follow_merge(&txn, merged.id, survivor.id, now).await?;
+    crate::tasks::outbox::follow_merge(&txn, merged.id, survivor.id, now).await?;
     let mut g: customer::ActiveModel = merged.clone().into();
     g.merged_into_id = Set(Some(survivor.id));
     g.updated_at = Set(now);
@@ -743,6 +754,7 @@ pub async fn merge<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     txn.commit().await?;
+    crate::tasks::events::publish_all(&moved_tasks, crate::tasks::events::TaskChange::Changed);
     Ok(survivor_after)
 }
 
@@ -923,6 +935,26 @@ pub async fn hand_over<C: ConnectionTrait>(
         }
     }
     Ok(moved)
+}
+
+/// A delivery makes a prospect an owner: the lifecycle stage moves from
+/// PROSPECT to NEW_OWNER by itself (later stages are left alone).
+pub async fn became_owner<C: ConnectionTrait>(
+    db: &C,
+    customer_id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    customer::Entity::update_many()
+        .col_expr(
+            customer::Column::LifecycleStage,
+            Expr::value(LifecycleStage::NewOwner.as_str()),
+        )
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+        .filter(customer::Column::Id.eq(customer_id))
+        .filter(customer::Column::LifecycleStage.eq(LifecycleStage::Prospect.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// How many live customers a staff member is responsible for.

@@ -21,6 +21,7 @@ use crate::{
     error::{ApiError, ApiResult, UserError, UserErrorCode},
     idempotency,
     ids::{self, NodeKind},
+    org::store as org,
     tasks::{
         events::{self, TaskChange},
         store as tasks,
@@ -225,7 +226,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         rules::text(&input.brand, "brand", 50),
         rules::text(&input.model, "model", 50),
     ])?;
-    let today = now.date_naive();
+    let today = org::today_at(db, owner.store_id, now).await?;
     not_future(input.purchase_date, today, "purchaseDate")?;
     not_future(input.delivery_date, today, "deliveryDate")?;
     if let Some(km) = input.mileage_km {
@@ -289,12 +290,25 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         idempotency::remember(&txn, actor, CREATE_VEHICLE, k, v.id, now).await?;
     }
     let follow_ups = match v.delivery_date {
-        Some(d) => tasks::on_delivery(&txn, &v, d, Some(actor.staff_id), now).await?,
+        Some(d) => delivered(&txn, actor, &v, d, now).await?,
         None => Vec::new(),
     };
     txn.commit().await?;
     events::publish_all(&follow_ups, TaskChange::Created);
     Ok(v)
+}
+
+/// A delivery recorded: the buyer becomes an owner (a prospect moves to
+/// NEW_OWNER by itself) and the engine derives the delivery's work.
+async fn delivered<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    v: &vehicle::Model,
+    on: NaiveDate,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<entity::task::Model>> {
+    customers::became_owner(db, v.owner_id, now).await?;
+    tasks::on_delivery(db, v, on, Some(actor.staff_id), now).await
 }
 
 async fn duplicate_vin<C: ConnectionTrait>(
@@ -393,7 +407,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
 ) -> ApiResult<vehicle::Model> {
     let v = find_writable(db, actor, &input.id, "id").await?;
     let first_delivery = v.delivery_date.is_none() && input.delivery_date.is_some();
-    let today = now.date_naive();
+    let today = org::today_at(db, v.store_id, now).await?;
     not_future(input.purchase_date, today, "purchaseDate")?;
     not_future(input.delivery_date, today, "deliveryDate")?;
     let mut m: vehicle::ActiveModel = v.into();
@@ -423,7 +437,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     let v = m.update(&txn).await?;
     // A delivery date recorded now starts the car's follow-up work.
     let follow_ups = match (first_delivery, v.delivery_date) {
-        (true, Some(d)) => tasks::on_delivery(&txn, &v, d, Some(actor.staff_id), now).await?,
+        (true, Some(d)) => delivered(&txn, actor, &v, d, now).await?,
         _ => Vec::new(),
     };
     txn.commit().await?;
@@ -455,7 +469,7 @@ pub async fn record_mileage<C: ConnectionTrait + TransactionTrait>(
 ) -> ApiResult<mileage_reading::Model> {
     let v = find_writable(db, actor, &input.vehicle_id, "vehicleId").await?;
     check_km(input.km)?;
-    let today = now.date_naive();
+    let today = org::today_at(db, v.store_id, now).await?;
     let on = input.read_on.unwrap_or(today);
     not_future(Some(on), today, "readOn")?;
     let readings = mileage_of(db, &[v.id])
@@ -528,7 +542,7 @@ pub async fn transfer<C: ConnectionTrait + TransactionTrait>(
             "the vehicle already belongs to this customer",
         ));
     }
-    let today = now.date_naive();
+    let today = org::today_at(db, v.store_id, now).await?;
     let on = input.on.unwrap_or(today);
     not_future(Some(on), today, "on")?;
     let history = ownership_of(db, &[v.id])
@@ -554,10 +568,12 @@ pub async fn transfer<C: ConnectionTrait + TransactionTrait>(
     m.updated_at = Set(now);
     let v = m.update(&txn).await?;
     open_ownership(&txn, &v, new_owner.id, on, now).await?;
+    let moved = tasks::follow_vehicle(&txn, v.id, new_owner.id, now).await?;
     for (customer_id, summary) in [
         (
             old_owner,
-            format!("{} ({}) passed to {}", v.model, v.vin, new_owner.name),
+            // No name: the seller's log is read by staff who may not see the buyer.
+            format!("{} ({}) passed to a new owner", v.model, v.vin),
         ),
         (new_owner.id, format!("{} ({}) taken over", v.model, v.vin)),
     ] {
@@ -579,5 +595,6 @@ pub async fn transfer<C: ConnectionTrait + TransactionTrait>(
         .await?;
     }
     txn.commit().await?;
+    events::publish_all(&moved, TaskChange::Changed);
     Ok(v)
 }

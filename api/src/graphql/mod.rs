@@ -217,6 +217,7 @@ fn all_labels() -> Vec<EnumLabels> {
         LogKind,
         Channel,
         MileageSource,
+        PhoneKind,
         UserErrorCode,
         TaskKind,
         TaskStatus,

@@ -1,6 +1,8 @@
 //! Dealer grades and the store's typed settings with their defaults (the
 //! figures in DOMAIN.md). Pure: no database.
 use async_graphql::{InputObject, SimpleObject};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::labels::labeled_enum;
@@ -87,6 +89,10 @@ store_settings! {
     purchase_horizon_days_b: 1..=365 = 30;
     /// Days after delivery by which the new owner is revisited.
     delivery_revisit_days: 0..=60 = 7;
+    /// A delivery entered after its revisit window still gets a revisit,
+    /// due on the next open day and marked late, when it is at most this many
+    /// days old (older records are history, not new sales).
+    late_delivery_revisit_days: 0..=365 = 30;
     /// Days after delivery when the first-service reminder goes out.
     first_service_reminder_days: 0..=365 = 30;
     /// Months after delivery by which the free first service is due.
@@ -131,6 +137,34 @@ store_settings! {
     task_escalation_hours: 1..=720 = 24;
     /// Delivery attempts before a notification is dead-lettered.
     notification_max_attempts: 1..=20 = 5;
+}
+
+// The store's calendar: every business day in the product ("today", "in
+// the future", a date a user types, a due day) is the store's local day,
+// computed here and nowhere else.
+
+/// A store's time zone; unknown names fall back to China's.
+pub fn zone(name: &str) -> Tz {
+    name.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// The first instant of a local day, in UTC.
+pub fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
+    let local = day.and_time(NaiveTime::MIN);
+    match tz.from_local_datetime(&local).earliest() {
+        Some(t) => t.with_timezone(&Utc),
+        None => Utc.from_utc_datetime(&local),
+    }
+}
+
+/// The last second of a local day, in UTC.
+pub fn day_end(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
+    day_start(tz, day + Duration::days(1)) - Duration::seconds(1)
+}
+
+/// The local calendar day of an instant.
+pub fn local_day(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&tz).date_naive()
 }
 
 /// `first_service_max_km` → `firstServiceMaxKm`, the GraphQL field name.

@@ -20,10 +20,7 @@ use crate::{
     error::{ApiError, ApiResult, UserError, UserErrorCode},
     ids::{self, NodeKind},
     paging::{self, Page, PageArgs},
-    tasks::{
-        events::{self, TaskChange},
-        store as tasks,
-    },
+    tasks::store as tasks,
 };
 
 /// The stores the actor reaches.
@@ -134,6 +131,20 @@ pub async fn settings<C: ConnectionTrait>(db: &C, store_id: Uuid) -> ApiResult<S
         .await?
         .map(|s| StoreSettings::from_json(&s.settings))
         .unwrap_or_default())
+}
+
+/// Today in the store's time zone: the one helper for "today" and "in the
+/// future" wherever a user types a date.
+pub async fn today_at<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<chrono::NaiveDate> {
+    let tz = store_by_id(db, store_id)
+        .await?
+        .map(|s| super::rules::zone(&s.time_zone))
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    Ok(super::rules::local_day(tz, now))
 }
 
 /// The OEM and the dealer group a store belongs to.
@@ -618,7 +629,7 @@ pub async fn deactivate_staff<C: ConnectionTrait + TransactionTrait>(
     let updated = m.update(&txn).await?;
     auth_store::revoke_all(&txn, updated.id, now).await?;
     txn.commit().await?;
-    events::publish_all(&moved_tasks, TaskChange::Assigned);
+    tasks::announce_moved(&moved_tasks, updated.id);
     Ok((updated, moved))
 }
 

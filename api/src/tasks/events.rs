@@ -23,6 +23,8 @@ labeled_enum! {
         Overdue = "OVERDUE" ("Overdue", "已逾期"),
         Escalated = "ESCALATED" ("Escalated", "已升级"),
         Reminded = "REMINDED" ("Reminder sent", "已提醒"),
+        Changed = "CHANGED" ("Changed", "已变更"),
+        MovedAway = "MOVED_AWAY" ("No longer yours", "已移交他人"),
     }
 }
 
@@ -113,6 +115,12 @@ pub fn publish_all(tasks: &[entity::task::Model], change: TaskChange) {
             origin: here(),
         });
     }
+}
+
+/// Tells whoever held tasks before (a person or a role queue) that they
+/// are no longer theirs, so that phone lists do not go stale.
+pub fn publish_moved_away(before: &[entity::task::Model]) {
+    publish_all(before, TaskChange::MovedAway);
 }
 
 /// A receiver of every change from now on.

@@ -427,6 +427,26 @@ impl Provider for LocalProvider {
     }
 }
 
+/// A merge: messages still waiting for the retired record go out as the
+/// survivor's (same address, same text).
+pub async fn follow_merge<C: ConnectionTrait>(
+    db: &C,
+    merged: Uuid,
+    survivor: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<u64> {
+    Ok(notification::Entity::update_many()
+        .col_expr(
+            notification::Column::RecipientCustomerId,
+            Expr::value(survivor),
+        )
+        .col_expr(notification::Column::UpdatedAt, Expr::value(now))
+        .filter(notification::Column::RecipientCustomerId.eq(merged))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// The text a message carries.
 pub fn body_of(n: &notification::Model) -> String {
     render(&n.template, &n.variables)

@@ -78,29 +78,7 @@ pub struct Window {
     pub latest: DateTime<Utc>,
 }
 
-/// A store's time zone; unknown names fall back to China's.
-pub fn zone(name: &str) -> Tz {
-    name.parse().unwrap_or(chrono_tz::Asia::Shanghai)
-}
-
-/// The first instant of a local day, in UTC.
-pub fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
-    let local = day.and_time(NaiveTime::MIN);
-    match tz.from_local_datetime(&local).earliest() {
-        Some(t) => t.with_timezone(&Utc),
-        None => Utc.from_utc_datetime(&local),
-    }
-}
-
-/// The last second of a local day, in UTC.
-pub fn day_end(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
-    day_start(tz, day + Duration::days(1)) - Duration::seconds(1)
-}
-
-/// The local calendar day of an instant.
-pub fn local_day(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&tz).date_naive()
-}
+pub use crate::org::rules::{day_end, day_start, local_day, zone};
 
 fn closed(s: &StoreSettings, day: NaiveDate) -> bool {
     s.closed_weekdays & (1 << day.weekday().num_days_from_monday()) != 0
@@ -177,10 +155,18 @@ pub fn remind_at(
     (at > now).then_some(at)
 }
 
+/// How a task title says that the work is late from birth.
+pub const LATE_MARK: &str = "【补】";
+
+/// The rule name of the revisit after a sale's delivery.
+pub const DELIVERY_REVISIT: &str = "delivery_revisit";
+
 /// The work a delivery creates: a revisit within `delivery_revisit_days`
 /// (care agents) and the first-service reminder at
-/// `first_service_reminder_days` (service advisors). Rules whose due date is
-/// already past create nothing (a car delivered long ago needs no revisit).
+/// `first_service_reminder_days` (service advisors). A delivery entered
+/// after its revisit window (but within `late_delivery_revisit_days`) gets
+/// a revisit due on the next open day, marked late; a reminder whose day is
+/// past is not created (the car is past its first-service reminder).
 pub fn after_delivery(
     s: &StoreSettings,
     tz: Tz,
@@ -200,13 +186,31 @@ pub fn after_delivery(
     if local_day(tz, revisit.due) >= today {
         out.push(TaskSpec {
             kind: TaskKind::Revisit,
-            rule: "delivery_revisit",
+            rule: DELIVERY_REVISIT,
             title: format!("交车回访：{vehicle}"),
             reason: format!(
                 "Delivered on {delivered}: ask how the car is and how buying went, within {} days.",
                 s.delivery_revisit_days
             ),
             window: revisit,
+            queue: Some(Role::CareAgent),
+            max_escalation: 1,
+        });
+    } else if (today - delivered).num_days() <= s.late_delivery_revisit_days as i64 {
+        let due = day_end(tz, open_day(s, today + Duration::days(1)));
+        out.push(TaskSpec {
+            kind: TaskKind::Revisit,
+            rule: DELIVERY_REVISIT,
+            title: format!("{LATE_MARK}交车回访：{vehicle}"),
+            reason: format!(
+                "Late: delivered on {delivered} but entered on {today}, past the {}-day revisit window. Revisit as soon as possible.",
+                s.delivery_revisit_days
+            ),
+            window: Window {
+                earliest: day_start(tz, today),
+                due,
+                latest: due,
+            },
             queue: Some(Role::CareAgent),
             max_escalation: 1,
         });
@@ -284,6 +288,7 @@ pub fn render(template: &str, vars: &serde_json::Value) -> String {
         "task_escalated" => "【升级】{store} 的{title}任务逾期未处理，已升级。",
         "task_reminder" => "【提醒】{title}：客户 {customer}，{due} 到期。",
         "task_assigned" => "【新任务】{title}：客户 {customer}，{due} 到期。",
+        "tasks_assigned" => "【新任务】{count} 项任务已转给您。",
         "handover_approved" => "【客户移交】您的申请已批准，客户已移交给您。",
         "handover_declined" => "【客户移交】您的申请未获批准。{note}",
         other => other,
@@ -362,9 +367,23 @@ mod tests {
     fn old_deliveries_create_no_work() {
         let s = StoreSettings::default();
         assert!(after_delivery(&s, shanghai(), d("2024-01-01"), d("2026-11-23"), "x").is_empty());
-        let only_reminder = after_delivery(&s, shanghai(), d("2026-11-10"), d("2026-11-23"), "x");
-        assert_eq!(only_reminder.len(), 1);
-        assert_eq!(only_reminder[0].rule, "first_service_reminder");
+    }
+
+    #[test]
+    fn a_delivery_entered_late_gets_a_late_revisit_due_tomorrow() {
+        let s = StoreSettings::default();
+        let specs = after_delivery(&s, shanghai(), d("2026-11-10"), d("2026-11-23"), "锐界");
+        assert_eq!(specs.len(), 2);
+        assert_eq!(specs[0].rule, DELIVERY_REVISIT);
+        assert!(specs[0].title.starts_with(LATE_MARK), "{}", specs[0].title);
+        assert_eq!(local_day(shanghai(), specs[0].window.due), d("2026-11-24"));
+        assert_eq!(specs[1].rule, "first_service_reminder");
+        let beyond = StoreSettings {
+            late_delivery_revisit_days: 10,
+            ..Default::default()
+        };
+        let specs = after_delivery(&beyond, shanghai(), d("2026-11-10"), d("2026-11-23"), "x");
+        assert_eq!(specs.len(), 1, "13 days late is past a 10-day horizon");
     }
 
     #[test]

@@ -287,6 +287,65 @@ pub async fn on_delivery<C: ConnectionTrait>(
     create_from_rules(db, &about, specs, now).await
 }
 
+/// Work about a vehicle follows its current owner (a transfer): its live
+/// tasks move to the new owner, except the revisit of the sale, which stays
+/// with the buyer it was for. Returns the moved tasks.
+pub async fn follow_vehicle<C: ConnectionTrait>(
+    db: &C,
+    vehicle_id: Uuid,
+    new_owner: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let about_the_car = Condition::all()
+        .add(task::Column::VehicleId.eq(vehicle_id))
+        .add(task::Column::Status.is_in(LIVE))
+        .add(
+            Condition::any()
+                .add(task::Column::Rule.is_null())
+                .add(task::Column::Rule.ne(rules::DELIVERY_REVISIT)),
+        );
+    move_to_customer(db, about_the_car, new_owner, now).await
+}
+
+/// A merge: every task of the retired record (done ones too, for the
+/// history) moves to the survivor. Returns the live ones that moved.
+pub async fn follow_merge<C: ConnectionTrait>(
+    db: &C,
+    merged: Uuid,
+    survivor: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let all = Condition::all().add(task::Column::CustomerId.eq(merged));
+    let moved = move_to_customer(db, all, survivor, now).await?;
+    Ok(moved
+        .into_iter()
+        .filter(|t| LIVE.contains(&t.status.as_str()))
+        .collect())
+}
+
+async fn move_to_customer<C: ConnectionTrait>(
+    db: &C,
+    which: Condition,
+    customer: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let rows = task::Entity::find().filter(which.clone()).all(db).await?;
+    task::Entity::update_many()
+        .col_expr(task::Column::CustomerId, Expr::value(customer))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(which)
+        .exec(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|t| task::Model {
+            customer_id: customer,
+            updated_at: now,
+            ..t
+        })
+        .collect())
+}
+
 /// Cancels a subject's live tasks when they no longer make sense (a lost
 /// lead, a withdrawn complaint). For the domain that owns the subject.
 pub async fn cancel_for_subject<C: ConnectionTrait>(
@@ -741,8 +800,51 @@ pub async fn reassign<C: ConnectionTrait + TransactionTrait>(
         .filter(task::Column::Id.eq(t.id))
         .exec(&txn)
         .await?;
+    assigned_notice(&txn, &t, &about, to.id, now).await?;
     txn.commit().await?;
+    events::publish_moved_away(std::slice::from_ref(&t));
     reload_and_announce(db, t.id, TaskChange::Assigned).await
+}
+
+/// An in-app message to someone who was just handed a task.
+async fn assigned_notice<C: ConnectionTrait>(
+    db: &C,
+    t: &task::Model,
+    about: &[entity::customer::Model],
+    to: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let tz = org::store_by_id(db, t.store_id)
+        .await?
+        .map(|s| rules::zone(&s.time_zone))
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let customer = about
+        .iter()
+        .find(|c| c.id == t.customer_id)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    super::outbox::enqueue(
+        db,
+        super::outbox::NewNotification {
+            store_id: t.store_id,
+            channel: super::rules::NotificationChannel::InApp,
+            category: super::rules::NotificationCategory::Internal,
+            template: "task_assigned".into(),
+            variables: serde_json::json!({
+                "title": t.title,
+                "customer": customer,
+                "due": t.due_at.with_timezone(&tz).format("%m-%d %H:%M").to_string(),
+            }),
+            staff_id: Some(to),
+            customer: None,
+            task_id: Some(t.id),
+            dedupe_key: format!("assigned:{}:{to}:{}", t.id, now.timestamp_millis()),
+            not_before: now,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Moves every live task of one staff member to another (inside the
@@ -772,6 +874,20 @@ pub async fn move_all<C: ConnectionTrait>(
             ..t
         })
         .collect())
+}
+
+/// After tasks moved from `from` to a new assignee: the previous holder is
+/// told they are gone, the new one that they arrived.
+pub fn announce_moved(moved: &[task::Model], from: Uuid) {
+    let before: Vec<task::Model> = moved
+        .iter()
+        .map(|t| task::Model {
+            assignee_id: Some(from),
+            ..t.clone()
+        })
+        .collect();
+    events::publish_moved_away(&before);
+    events::publish_all(moved, TaskChange::Assigned);
 }
 
 /// How many live tasks a staff member holds.
@@ -845,8 +961,27 @@ pub async fn reassign_all<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     let moved = move_all(&txn, from, to.id, now).await?;
+    if !moved.is_empty() {
+        super::outbox::enqueue(
+            &txn,
+            super::outbox::NewNotification {
+                store_id: store,
+                channel: super::rules::NotificationChannel::InApp,
+                category: super::rules::NotificationCategory::Internal,
+                template: "tasks_assigned".into(),
+                variables: serde_json::json!({ "count": moved.len() }),
+                staff_id: Some(to.id),
+                customer: None,
+                task_id: None,
+                dedupe_key: format!("assigned-all:{from}:{}:{}", to.id, now.timestamp_millis()),
+                not_before: now,
+            },
+            now,
+        )
+        .await?;
+    }
     txn.commit().await?;
-    events::publish_all(&moved, TaskChange::Assigned);
+    announce_moved(&moved, from);
     Ok(moved.len() as u64)
 }
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# 500 concurrent wrong logins against the release server on a fresh SQLite
+# demo database; prints the answers by code and the server's peak memory.
+#   bash bench/login-storm.sh [concurrency]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-500}"
+dir="$(mktemp -d)"
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
+cargo build --release -q
+BIND=127.0.0.1:18080 DATABASE_URL="sqlite://$dir/storm.db?mode=rwc" JWT_SECRET_FILE="$dir/secret" \
+  SCHEDULER_INTERVAL_SECS=0 SEED_CUSTOMERS_PER_STORE=10 ./target/release/dealer-crm serve >"$dir/log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && break; sleep 0.2; done
+rss() { awk "/^$1:/ {print int(\$2/1024)}" "/proc/$pid/status"; }
+echo "server RSS before: $(rss VmRSS) MiB"
+body='{"query":"mutation($l:String!){login(input:{login:$l,password:\"wrong-guess\"}){userErrors{code}}}","variables":{"l":"LOGIN"}}'
+start=$(date +%s.%N)
+seq 1 "$N" | xargs -P "$N" -I{} sh -c "curl -s -H 'content-type: application/json' \
+  -d '$(echo "$body" | sed 's/LOGIN/cq.sales{}/')' http://127.0.0.1:18080/graphql; echo" >"$dir/answers"
+end=$(date +%s.%N)
+echo "$N answers in $(echo "$end - $start" | bc) s:"
+grep -o '"code":"[A-Z_]*"' "$dir/answers" | sort | uniq -c
+echo "server peak RSS (VmHWM): $(rss VmHWM) MiB, now $(rss VmRSS) MiB"
+curl -sf http://127.0.0.1:18080/healthz >/dev/null && echo "healthz: ok"
