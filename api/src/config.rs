@@ -63,6 +63,14 @@ pub struct Config {
     /// Largest database connection pool.
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
+    /// Serve introspection (schema-aware tools, GraphiQL's docs); default
+    /// yes in development, no in production.
+    #[arg(long, env = "GRAPHQL_INTROSPECTION")]
+    pub graphql_introspection: Option<bool>,
+    /// Serve GraphiQL at GET /graphql; default yes in development, no in
+    /// production.
+    #[arg(long, env = "GRAPHIQL")]
+    pub graphiql: Option<bool>,
     /// Deepest GraphQL query accepted.
     #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 12)]
     pub graphql_max_depth: usize,
@@ -147,6 +155,8 @@ impl Config {
             seed_demo: Some(false),
             seed_customers_per_store: 150,
             db_max_connections: 5,
+            graphql_introspection: None,
+            graphiql: None,
             graphql_max_depth: 12,
             graphql_max_complexity: 5000,
             max_body_bytes: 1_048_576,
@@ -168,6 +178,17 @@ impl Config {
             trust_forwarded_for: false,
             ws_session_check_secs: 15,
         }
+    }
+
+    /// Whether introspection is served.
+    pub fn introspection_enabled(&self) -> bool {
+        self.graphql_introspection
+            .unwrap_or(self.app_env == AppEnv::Development)
+    }
+
+    /// Whether GraphiQL is served.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql.unwrap_or(self.app_env == AppEnv::Development)
     }
 
     /// Whether demo data goes into an empty database.

@@ -96,6 +96,11 @@ pub enum ApiError {
     },
     /// Malformed arguments outside a mutation input.
     BadInput(String),
+    /// A request that is not a well-formed GraphQL request.
+    BadRequest(String),
+    /// The access token has expired: refresh it (unlike a garbage token,
+    /// which needs a new sign-in).
+    TokenExpired,
     /// The database failed.
     Db(DbErr),
     /// Anything else unexpected.
@@ -169,6 +174,11 @@ impl From<ApiError> for async_graphql::Error {
                 e.set("retryAfterSeconds", retry_after_secs);
             }),
             ApiError::BadInput(m) => coded(&m, "BAD_USER_INPUT"),
+            ApiError::BadRequest(m) => coded(&m, "BAD_REQUEST"),
+            ApiError::TokenExpired => coded(
+                "access token expired; refresh it with your refresh token",
+                "TOKEN_EXPIRED",
+            ),
             ApiError::Db(err) => {
                 tracing::error!(error = %err, "database error");
                 coded("internal error", "INTERNAL")

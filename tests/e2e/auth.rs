@@ -59,8 +59,11 @@ async fn access_token_expires_after_fifteen_minutes() {
     assert!(s.q(ME, json!({})).await.get("errors").is_none());
     app.clock.advance(chrono::Duration::minutes(2));
     let r = s.q(ME, json!({})).await;
-    assert_eq!(error_code(&r), "UNAUTHENTICATED");
+    // A phone must know to refresh rather than sign in again.
+    assert_eq!(error_code(&r), "TOKEN_EXPIRED");
     assert!(r.to_string().contains("expired"));
+    let garbage = app.gql(Some("not-a-token"), ME, json!({})).await;
+    assert_eq!(error_code(&garbage), "UNAUTHENTICATED");
 }
 
 #[tokio::test]

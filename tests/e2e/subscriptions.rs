@@ -5,10 +5,10 @@ use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 
 use crate::support::{spawn_app, spawn_app_with};
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn next_json(ws: &mut Ws) -> Value {
+pub(crate) async fn next_json(ws: &mut Ws) -> Value {
     loop {
         let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
             .await
@@ -46,7 +46,7 @@ async fn connect(base: &str, token: &str) -> Ws {
 
 /// Starts `query` on an open connection and gives the server a moment to
 /// register it.
-async fn subscribe(ws: &mut Ws, query: &str) {
+pub(crate) async fn subscribe(ws: &mut Ws, query: &str) {
     let sub = json!({"id": "1", "type": "subscribe", "payload": {"query": query}});
     ws.send(Message::Text(sub.to_string().into()))
         .await
@@ -54,7 +54,7 @@ async fn subscribe(ws: &mut Ws, query: &str) {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 }
 
-async fn open(base: &str, token: &str) -> Ws {
+pub(crate) async fn open(base: &str, token: &str) -> Ws {
     let mut ws = connect(base, token).await;
     assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
     ws

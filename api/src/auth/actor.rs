@@ -191,7 +191,7 @@ impl TokenKeys {
         let data = decode::<Claims>(token, &self.decoding, &v)
             .map_err(|_| ApiError::Unauthenticated("invalid access token"))?;
         if data.claims.exp <= now.timestamp() {
-            return Err(ApiError::Unauthenticated("access token expired"));
+            return Err(ApiError::TokenExpired);
         }
         Ok(TokenInfo {
             staff_id: data.claims.sub,

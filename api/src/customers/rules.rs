@@ -216,6 +216,19 @@ pub fn normalize_vin(raw: &str) -> Result<String, &'static str> {
     Ok(vin)
 }
 
+/// Text for a LIKE pattern with its wildcards (`%`, `_`) and the escape
+/// character (`\`) escaped, so that it matches only itself.
+pub fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Checks text for `field`: trimmed, required or not, at most `max` characters.
 pub fn text(value: &str, field: &str, max: usize) -> Result<String, ApiError> {
     let v = value.trim();
@@ -291,6 +304,12 @@ mod tests {
         assert!(normalize_phone("12345").is_err());
         assert!(normalize_phone("").is_err());
         assert!(normalize_phone("not a phone").is_err());
+    }
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(like_escaped("100%_a\\b"), "100\\%\\_a\\\\b");
+        assert_eq!(like_escaped("王"), "王");
     }
 
     #[test]

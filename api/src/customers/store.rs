@@ -180,7 +180,13 @@ pub async fn list<C: ConnectionTrait>(
                 "search is longer than 50 characters".into(),
             ));
         }
-        let mut any = Condition::any().add(customer::Column::Name.contains(s));
+        // `%` and `_` are letters a name may hold, not wildcards.
+        let pattern =
+            sea_orm::sea_query::LikeExpr::new(format!("%{}%", rules::like_escaped(s))).escape('\\');
+        let mut any = Condition::any().add(sea_orm::sea_query::ExprTrait::like(
+            Expr::col(customer::Column::Name),
+            pattern,
+        ));
         let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
         if digits.len() >= 3 {
             let prefix = if digits.starts_with("86") {

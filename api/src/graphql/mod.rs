@@ -63,6 +63,8 @@ pub enum RequestAuth {
     Anonymous,
     /// A token that was rejected, and why.
     Rejected(&'static str),
+    /// A token that was good but has expired: refresh, do not sign in again.
+    Expired,
 }
 
 /// One `login` or `refresh` per HTTP request, so that aliases cannot turn
@@ -119,6 +121,7 @@ impl CtxExt for Context<'_> {
         match self.data::<RequestAuth>() {
             Ok(RequestAuth::Actor(a)) => Ok(a),
             Ok(RequestAuth::Rejected(why)) => Err(ApiError::Unauthenticated(why)),
+            Ok(RequestAuth::Expired) => Err(ApiError::TokenExpired),
             _ => Err(ApiError::Unauthenticated(
                 "sign in first: send Authorization: Bearer <accessToken>",
             )),
@@ -290,17 +293,28 @@ pub struct SubscriptionRoot(tasks::graphql::TaskSubscription);
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
+/// How deep the standard introspection query of graphql-js and its tools
+/// goes, with room: the schema-wide backstop. Data queries are held to the
+/// configured depth before they reach the schema (`http::graphql_http`).
+pub const INTROSPECTION_DEPTH: usize = 20;
+
 /// Builds the schema with its limits; `state` is None only for SDL export.
 pub fn build_schema(state: Option<AppState>, max_depth: usize, max_complexity: usize) -> AppSchema {
+    let introspection = state
+        .as_ref()
+        .is_none_or(|s| s.config.introspection_enabled());
     let mut b = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
-    .limit_depth(max_depth)
+    .limit_depth(max_depth.max(INTROSPECTION_DEPTH))
     .limit_complexity(max_complexity)
     // Phones send a query's hash instead of its text once the server knows it.
     .extension(ApolloPersistedQueries::new(LruCacheStorage::new(2048)));
+    if !introspection {
+        b = b.disable_introspection();
+    }
     if let Some(s) = state {
         b = b.data(s);
     }

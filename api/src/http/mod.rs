@@ -1,5 +1,8 @@
 //! axum wiring: routes, middleware, health, metrics and the GraphQL
 //! endpoint.
+mod assets;
+mod depth;
+pub mod graphql_http;
 pub mod input;
 pub mod ws;
 
@@ -9,8 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_graphql::{dataloader::DataLoader, http::GraphiQLSource};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::dataloader::DataLoader;
 use axum::{
     extract::{ConnectInfo, FromRequestParts, State},
     http::{header, request::Parts, HeaderMap, HeaderValue, Request, StatusCode},
@@ -82,8 +84,9 @@ pub fn router(state: HttpState) -> Router {
     });
     Router::new()
         .route("/", get(index))
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(ws::graphql_ws))
+        .route("/assets/graphiql/{file}", get(assets::graphiql_asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -111,13 +114,14 @@ async fn index() -> Html<&'static str> {
     )
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .finish(),
-    )
+async fn graphiql(st: &HttpState, _headers: &HeaderMap) -> Response {
+    if !st.app.config.graphiql_enabled() {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            ApiError::BadRequest("send a query: GET /graphql?query=…".into()),
+        );
+    }
+    Html(assets::GRAPHIQL_PAGE).into_response()
 }
 
 async fn readyz(State(st): State<HttpState>) -> Response {
@@ -161,7 +165,8 @@ async fn authenticate(st: &AppState, headers: &HeaderMap) -> RequestAuth {
     };
     match actor_for_token(&st.db, &st.keys, token.trim(), st.clock.now()).await {
         Ok(actor) => RequestAuth::Actor(actor),
-        Err(crate::error::ApiError::Unauthenticated(why)) => RequestAuth::Rejected(why),
+        Err(ApiError::Unauthenticated(why)) => RequestAuth::Rejected(why),
+        Err(ApiError::TokenExpired) => RequestAuth::Expired,
         Err(e) => {
             tracing::error!(error = ?e, "checking an access token failed");
             RequestAuth::Rejected("could not check the access token; try again")
@@ -222,19 +227,106 @@ pub fn request_error(status: StatusCode, e: ApiError) -> Response {
     resp
 }
 
-async fn graphql(
+/// `POST /graphql`: a JSON body.
+async fn graphql_post(
     State(st): State<HttpState>,
     ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
-    req: GraphQLRequest,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some(media) = graphql_http::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    if !graphql_http::is_json(&headers) {
+        return graphql_http::failure(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            ApiError::BadRequest("send the request as Content-Type: application/json".into()),
+        );
+    }
+    match graphql_http::from_body(&body) {
+        Ok(req) => run(&st, addr, &headers, req, media, false).await,
+        Err(why) => graphql_http::bad(media, why),
+    }
+}
+
+/// `GET /graphql`: a query in the URL (never a mutation), or GraphiQL for a
+/// browser that asks for a page.
+async fn graphql_get(
+    State(st): State<HttpState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    query: Result<
+        axum::extract::Query<std::collections::HashMap<String, String>>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Response {
+    let params = match query {
+        Ok(q) => q.0,
+        Err(e) => {
+            return request_error(StatusCode::BAD_REQUEST, ApiError::BadRequest(e.body_text()))
+        }
+    };
+    if !params.contains_key("query") && !params.contains_key("extensions") {
+        return graphiql(&st, &headers).await;
+    }
+    let Some(media) = graphql_http::negotiate(&headers) else {
+        return not_acceptable();
+    };
+    match graphql_http::from_query(params) {
+        Ok(req) => run(&st, addr, &headers, req, media, true).await,
+        Err(why) => graphql_http::bad(media, why),
+    }
+}
+
+fn not_acceptable() -> Response {
+    request_error(
+        StatusCode::NOT_ACCEPTABLE,
+        ApiError::BadRequest("accept application/graphql-response+json or application/json".into()),
+    )
+}
+
+/// Everything a GraphQL request goes through, whichever way it came:
+/// input refusal, depth, authentication, the rate limit, execution, metrics.
+async fn run(
+    st: &HttpState,
+    addr: Option<IpAddr>,
+    headers: &HeaderMap,
+    mut req: async_graphql::Request,
+    media: graphql_http::Media,
+    via_get: bool,
 ) -> Response {
     let started = Instant::now();
-    let mut req = req.into_inner();
     if let Some(why) = input::refusal(&req) {
-        return request_error(StatusCode::BAD_REQUEST, ApiError::BadInput(why));
+        return graphql_http::failure(StatusCode::BAD_REQUEST, media, ApiError::BadInput(why));
     }
-    let op = operation_label(req.operation_name.as_deref());
-    let auth = authenticate(&st.app, &headers).await;
+    let asked = req.operation_name.clone();
+    let parsed = if req.query.is_empty() {
+        None
+    } else {
+        req.parsed_query().ok().cloned()
+    };
+    if let Some(doc) = &parsed {
+        if via_get
+            && graphql_http::operation_type(doc, asked.as_deref())
+                .is_some_and(|t| t != async_graphql::parser::types::OperationType::Query)
+        {
+            let mut resp = graphql_http::failure(
+                StatusCode::METHOD_NOT_ALLOWED,
+                media,
+                ApiError::BadRequest("GET runs queries only; send mutations with POST".into()),
+            );
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return resp;
+        }
+        if let Err(why) = graphql_http::check_depth(doc, st.app.config.graphql_max_depth) {
+            return graphql_http::bad(media, why);
+        }
+    }
+    let op =
+        operation_label(graphql_http::operation_name(parsed.as_ref(), asked.as_deref()).as_deref());
+    let auth = authenticate(&st.app, headers).await;
     let requester = match &auth {
         RequestAuth::Actor(a) => Some(Requester::Staff(a.staff_id)),
         _ => addr.map(Requester::Address),
@@ -243,7 +335,7 @@ async fn graphql(
         if let Err(e) = st.app.guards.requests.check(&who) {
             metrics::counter!("graphql_requests_total", "operation" => op, "status" => "rate_limited")
                 .increment(1);
-            return request_error(StatusCode::TOO_MANY_REQUESTS, e);
+            return graphql_http::failure(StatusCode::TOO_MANY_REQUESTS, media, e);
         }
     }
     req = req.data(LoginBudget::default()).data(ClientAddr(addr));
@@ -268,5 +360,5 @@ async fn graphql(
         .increment(1);
     metrics::histogram!("graphql_request_duration_seconds", "operation" => op)
         .record(started.elapsed().as_secs_f64());
-    GraphQLResponse::from(resp).into_response()
+    graphql_http::respond(resp, media)
 }

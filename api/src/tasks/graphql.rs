@@ -382,7 +382,14 @@ impl TaskQuery {
         ctx: &Context<'_>,
         upcoming_days: Option<i32>,
     ) -> async_graphql::Result<MyDay> {
-        let days = upcoming_days.unwrap_or(7) as i64;
+        let days = upcoming_days.unwrap_or(7);
+        if !(0..=60).contains(&days) {
+            return Err(crate::error::ApiError::BadInput(
+                "upcomingDays must be between 0 and 60".into(),
+            )
+            .into());
+        }
+        let days = i64::from(days);
         Ok(MyDay(
             tasks::my_day(ctx.db()?, ctx.actor()?, ctx.now()?, days).await?,
         ))

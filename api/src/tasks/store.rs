@@ -453,6 +453,21 @@ async fn ensure_sees<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Farthest ahead a task may be due: a date past it is a typing slip
+/// (9999-12-31), not a plan.
+const DUE_HORIZON_YEARS: i64 = 5;
+
+fn beyond_horizon(due: DateTime<Utc>, now: DateTime<Utc>, field: &str) -> ApiResult<()> {
+    if due > now + Duration::days(365 * DUE_HORIZON_YEARS) {
+        return Err(ApiError::field(
+            field,
+            UserErrorCode::OutOfRange,
+            format!("the due date is more than {DUE_HORIZON_YEARS} years ahead"),
+        ));
+    }
+    Ok(())
+}
+
 /// Creates a task by hand for a customer the actor may write.
 pub async fn create_manual<C: ConnectionTrait + TransactionTrait>(
     db: &C,
@@ -472,6 +487,7 @@ pub async fn create_manual<C: ConnectionTrait + TransactionTrait>(
             "the due date is in the past",
         ));
     }
+    beyond_horizon(input.due_at, now, "dueAt")?;
     let earliest = input.earliest_at.unwrap_or(now);
     if earliest > input.due_at {
         return Err(ApiError::field(
@@ -629,6 +645,7 @@ pub async fn complete<C: ConnectionTrait + TransactionTrait>(
                 "the next task's due date is in the past",
             ));
         }
+        beyond_horizon(n.due_at, now, "next.dueAt")?;
     }
     let txn = db.begin().await?;
     let done = task::Entity::update_many()

@@ -1,0 +1,58 @@
+//! GraphiQL served from the binary: its page and bundles are compiled in,
+//! so it works offline and where public CDNs are slow or blocked.
+use axum::{
+    extract::Path,
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+
+/// The GraphiQL page: a sign-in bar (tokens kept for the tab and refreshed
+/// before they expire) above GraphiQL, which authenticates its queries and
+/// its subscriptions with the signed-in token.
+pub const GRAPHIQL_PAGE: &str = include_str!("../../assets/graphiql/index.html");
+
+/// (file name, content type, bytes) of every embedded asset.
+const FILES: [(&str, &str, &[u8]); 5] = [
+    (
+        "graphiql.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/graphiql.min.js"),
+    ),
+    (
+        "graphiql.min.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/graphiql/graphiql.min.css"),
+    ),
+    (
+        "react.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/react.production.min.js"),
+    ),
+    (
+        "react-dom.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+    ),
+    (
+        "LICENSES.txt",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/graphiql/LICENSES.txt"),
+    ),
+];
+
+/// `GET /assets/graphiql/{file}`.
+pub async fn graphiql_asset(Path(file): Path<String>) -> Response {
+    match FILES.iter().find(|(name, _, _)| *name == file) {
+        Some((_, ty, bytes)) => {
+            let mut resp = (StatusCode::OK, *bytes).into_response();
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ty));
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            );
+            resp
+        }
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}
