@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::store::{self, Session};
 use crate::{
     error::{into_payload, UserError},
-    graphql::{CtxExt, LoginBudget},
+    graphql::context::{CtxExt, LoginBudget},
     org::graphql::Staff,
 };
 

@@ -21,8 +21,8 @@ use crate::{
     error::ApiResult,
     graphql::{
         connection::{page_args, to_connection, wants_total, Conn},
+        context::{payload, CtxExt},
         loaders::{CustomerKey, MileageOf, OwnershipOf, PhonesOf, StaffKey, StoreKey, VehiclesOf},
-        payload, CtxExt,
     },
     ids::{self, NodeKind},
     org::graphql::{Staff, Store},

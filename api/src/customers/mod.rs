@@ -1,5 +1,6 @@
 //! Customers, their phones and consent, vehicles with ownership and mileage,
 //! the customer log, de-duplication and merge.
+pub mod directory;
 pub mod graphql;
 pub mod log;
 pub mod rules;

@@ -7,20 +7,23 @@ use entity::{
     customer, customer_log, customer_merge, customer_phone, staff, vehicle, vehicle_ownership,
 };
 use sea_orm::{
-    sea_query::{Expr, SelectStatement},
-    ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, TransactionSession, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionSession,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
+pub use super::directory::{
+    by_ids, find, find_writable, hand_over, in_own_store_by_mobile, staff_sees, system_by_ids,
+    visible, visible_ids,
+};
 use super::{
+    directory::holder_of,
     log::{self, LogEvent},
     rules::{self, Channel, CustomerSource, Gender, LifecycleStage, LogKind},
 };
 use crate::{
-    auth::{actor::Reach, Actor, Role},
+    auth::{Actor, Role},
     error::{ApiError, ApiResult, UserError, UserErrorCode},
     idempotency,
     ids::{self, NodeKind},
@@ -31,99 +34,6 @@ use crate::{
 const MAX_NAME: usize = 50;
 /// Most other phones per customer.
 const MAX_OTHER_PHONES: usize = 5;
-
-/// The customers the actor may see (merged records included, for lookups
-/// by id that follow a merge).
-pub fn visible(actor: &Actor) -> Condition {
-    match actor.reach() {
-        Reach::Store(store) => {
-            let mut c = Condition::all().add(customer::Column::StoreId.eq(store));
-            if actor.role == Role::SalesConsultant {
-                c = c.add(customer::Column::ResponsibleStaffId.eq(actor.staff_id));
-            }
-            c
-        }
-        Reach::Group(_) | Reach::Oem(_) => Condition::all()
-            .add(customer::Column::StoreId.in_subquery(actor.store_ids_query()))
-            .add(customer::Column::SharingConsent.eq(true)),
-    }
-}
-
-/// The ids of live customers the actor may see, as a sub-query for other
-/// tables (vehicles) to filter by.
-pub fn visible_ids(actor: &Actor) -> SelectStatement {
-    customer::Entity::find()
-        .select_only()
-        .column(customer::Column::Id)
-        .filter(visible(actor))
-        .filter(customer::Column::MergedIntoId.is_null())
-        .into_query()
-}
-
-/// A customer by id, following merges to the surviving record; `None` when
-/// missing or not visible (the two look the same).
-pub async fn find<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    id: Uuid,
-) -> ApiResult<Option<customer::Model>> {
-    let mut id = id;
-    for _ in 0..8 {
-        let found = customer::Entity::find_by_id(id)
-            .filter(visible(actor))
-            .one(db)
-            .await?;
-        match found {
-            Some(c) => match c.merged_into_id {
-                Some(next) => id = next,
-                None => return Ok(Some(c)),
-            },
-            None => return Ok(None),
-        }
-    }
-    Ok(None)
-}
-
-/// Like `find`, but the actor must also be allowed to change the customer:
-/// only store-level staff write customer records.
-pub async fn find_writable<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    id: Uuid,
-    field: &str,
-) -> ApiResult<customer::Model> {
-    actor.own_store()?;
-    find(db, actor, id)
-        .await?
-        .ok_or_else(|| ApiError::field(field, UserErrorCode::NotFound, "no such customer"))
-}
-
-/// Customers by id, for DataLoader batches; invisible ones are left out.
-pub async fn by_ids<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    ids: &[Uuid],
-) -> ApiResult<HashMap<Uuid, customer::Model>> {
-    let rows = customer::Entity::find()
-        .filter(customer::Column::Id.is_in(ids.iter().copied()))
-        .filter(visible(actor))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|c| (c.id, c)).collect())
-}
-
-/// Customers by id without any scope: only for system work that no actor
-/// asked for (the scheduler's messages).
-pub async fn system_by_ids<C: ConnectionTrait>(
-    db: &C,
-    ids: &[Uuid],
-) -> ApiResult<HashMap<Uuid, customer::Model>> {
-    let rows = customer::Entity::find()
-        .filter(customer::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|c| (c.id, c)).collect())
-}
 
 /// Other phones of many customers, for DataLoader batches.
 pub async fn phones_of<C: ConnectionTrait>(
@@ -370,20 +280,6 @@ async fn replace_phones<C: ConnectionTrait>(
         .await?;
     }
     Ok(())
-}
-
-/// The live customer of a store with this mobile, whoever may see it.
-async fn holder_of<C: ConnectionTrait>(
-    db: &C,
-    store_id: Uuid,
-    mobile: &str,
-) -> ApiResult<Option<customer::Model>> {
-    Ok(customer::Entity::find()
-        .filter(customer::Column::StoreId.eq(store_id))
-        .filter(customer::Column::Mobile.eq(mobile))
-        .filter(customer::Column::MergedIntoId.is_null())
-        .one(db)
-        .await?)
 }
 
 /// One customer per person stays; the answer helps instead of acting as an
@@ -872,75 +768,6 @@ pub async fn reassign_all<C: ConnectionTrait>(
         .await?;
     }
     Ok(ids.len() as u64)
-}
-
-/// The live customer with this mobile in the actor's store, whether or not
-/// the actor may open it (for a handover request).
-pub async fn in_own_store_by_mobile<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    raw_mobile: &str,
-) -> ApiResult<customer::Model> {
-    let store = actor.own_store()?;
-    let mobile = rules::phone_field(raw_mobile, "mobile")?;
-    holder_of(db, store, &mobile).await?.ok_or_else(|| {
-        ApiError::field(
-            "mobile",
-            UserErrorCode::NotFound,
-            "no customer of this store has that mobile",
-        )
-    })
-}
-
-/// Whether a staff member may see a customer: store staff see their store's
-/// customers, consultants only those they are responsible for.
-pub fn staff_sees(s: &staff::Model, c: &customer::Model) -> bool {
-    s.store_id == Some(c.store_id)
-        && (s.role != Role::SalesConsultant.as_str() || c.responsible_staff_id == Some(s.id))
-}
-
-/// Makes `to` responsible for the given customers of the manager's store,
-/// with a log entry each: work handed to someone comes with the customer
-/// it is about. Store managers only.
-pub async fn hand_over<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    customer_ids: &[Uuid],
-    to: Uuid,
-    now: DateTime<Utc>,
-) -> ApiResult<u64> {
-    actor.require(&[Role::StoreManager])?;
-    let store = actor.own_store()?;
-    let mut moved = 0;
-    for chunk in customer_ids.chunks(500) {
-        moved += customer::Entity::update_many()
-            .col_expr(customer::Column::ResponsibleStaffId, Expr::value(to))
-            .col_expr(customer::Column::UpdatedAt, Expr::value(now))
-            .filter(customer::Column::Id.is_in(chunk.iter().copied()))
-            .filter(customer::Column::StoreId.eq(store))
-            .exec(db)
-            .await?
-            .rows_affected;
-        for id in chunk {
-            log::append(
-                db,
-                LogEvent {
-                    store_id: store,
-                    customer_id: *id,
-                    kind: LogKind::Assigned,
-                    channel: Channel::System,
-                    staff_id: Some(actor.staff_id),
-                    summary: "Customer handed over with their follow-up work".into(),
-                    outcome: None,
-                    subject: Some(("Staff", to)),
-                    occurred_at: now,
-                },
-                now,
-            )
-            .await?;
-        }
-    }
-    Ok(moved)
 }
 
 /// A delivery makes a prospect an owner: the lifecycle stage moves from

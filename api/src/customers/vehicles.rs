@@ -31,22 +31,8 @@ use crate::{
 /// Highest odometer reading accepted, in km.
 const MAX_KM: i32 = 2_000_000;
 
-fn visible(actor: &Actor) -> sea_orm::Condition {
-    sea_orm::Condition::all()
-        .add(vehicle::Column::OwnerId.in_subquery(customers::visible_ids(actor)))
-}
-
-/// A vehicle by id; `None` when missing or not visible.
-pub async fn find<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    id: Uuid,
-) -> ApiResult<Option<vehicle::Model>> {
-    Ok(vehicle::Entity::find_by_id(id)
-        .filter(visible(actor))
-        .one(db)
-        .await?)
-}
+pub use super::directory::find_vehicle as find;
+use super::directory::vehicle_visible as visible;
 
 /// Vehicles by id, for DataLoader batches.
 pub async fn by_ids<C: ConnectionTrait>(

@@ -34,7 +34,11 @@ use tower_http::{
 use crate::{
     auth::{actor::actor_for_token, guard::Requester},
     error::ApiError,
-    graphql::{loaders::AppLoader, AppSchema, LoginBudget, RequestAuth},
+    graphql::{
+        context::{LoginBudget, RequestAuth},
+        loaders::AppLoader,
+        AppSchema,
+    },
     AppState,
 };
 

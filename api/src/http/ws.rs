@@ -25,7 +25,7 @@ use uuid::Uuid;
 use super::HttpState;
 use crate::{
     auth::{actor::actor_for_token, sessions},
-    graphql::{loaders::AppLoader, RequestAuth},
+    graphql::{context::RequestAuth, loaders::AppLoader},
     AppState,
 };
 

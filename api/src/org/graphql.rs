@@ -7,18 +7,15 @@ use uuid::Uuid;
 
 use super::{
     rules::{DealerGrade, StoreSettings},
-    store::{
-        self as org, CreateStaffInput, CreateTeamInput, DeactivateStaffInput, StaffFilter,
-        UpdateStoreInput,
-    },
+    store::{self as org, CreateStaffInput, CreateTeamInput, StaffFilter, UpdateStoreInput},
 };
 use crate::{
     auth::{Actor, Role},
     error::ApiResult,
     graphql::{
         connection::{page_args, to_connection, wants_total, Conn},
+        context::{payload, CtxExt},
         loaders::StoreKey,
-        payload, CtxExt,
     },
     ids::{self, NodeKind},
 };
@@ -315,9 +312,9 @@ impl OrgMutation {
     async fn deactivate_staff(
         &self,
         ctx: &Context<'_>,
-        input: DeactivateStaffInput,
+        input: super::leaving::DeactivateStaffInput,
     ) -> async_graphql::Result<DeactivateStaffPayload> {
-        let r = org::deactivate_staff(ctx.db()?, ctx.actor()?, ctx.now()?, input).await;
+        let r = super::leaving::deactivate_staff(ctx.db()?, ctx.actor()?, ctx.now()?, input).await;
         let (v, user_errors) = crate::error::into_payload(r)?;
         Ok(match v {
             Some((s, n)) => DeactivateStaffPayload {

@@ -20,8 +20,8 @@ use crate::{
     error::{into_payload, UserError},
     graphql::{
         connection::{page_args, to_connection, wants_total, Conn},
+        context::{payload, CtxExt},
         loaders::{CustomerKey, LastContactOf, StaffKey, StoreKey, VehicleKey},
-        payload, CtxExt,
     },
     ids::{self, NodeKind},
     org::graphql::{Staff, Store},

@@ -18,9 +18,9 @@ use super::rules::{render, NotificationCategory, NotificationChannel, Notificati
 use crate::{
     auth::{actor::Reach, Actor, Role},
     customers::{
+        directory as customers,
         log::{self, LogEvent},
         rules::{self as customer_rules, Channel, LogKind},
-        store as customers,
     },
     error::{ApiError, ApiResult, UserErrorCode},
     ids::{self, NodeKind},

@@ -23,7 +23,7 @@ use super::{
 use crate::{
     auth::Role,
     clock::Clock,
-    customers::store as customers,
+    customers::directory as customers,
     error::ApiResult,
     org::{rules::StoreSettings, store as org},
     AppState,

@@ -19,9 +19,9 @@ use super::{
 use crate::{
     auth::{actor::Reach, Actor, Role},
     customers::{
+        directory as customers,
         log::{self, LogEvent},
         rules::{self as text_rules, Channel, LogKind},
-        store as customers,
     },
     error::{ApiError, ApiResult, UserErrorCode},
     ids::{self, NodeKind},
@@ -503,7 +503,7 @@ pub async fn create_manual<C: ConnectionTrait + TransactionTrait>(
     };
     let vehicle_id =
         match ids::decode_opt(input.vehicle_id.as_ref(), NodeKind::Vehicle, "vehicleId")? {
-            Some(v) => match crate::customers::vehicles::find(db, actor, v).await? {
+            Some(v) => match customers::find_vehicle(db, actor, v).await? {
                 Some(v) if v.owner_id == c.id => Some(v.id),
                 _ => {
                     return Err(ApiError::field(
