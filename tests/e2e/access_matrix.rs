@@ -168,33 +168,6 @@ impl Fix {
     }
 }
 
-/// A VIN with a valid check digit, from a serial number.
-fn vin(serial: u32) -> String {
-    let body = format!("LVSHCAMB0CE{serial:06}");
-    let value = |c: char| match c {
-        '0'..='9' => c as u32 - '0' as u32,
-        'A' | 'J' => 1,
-        'B' | 'K' | 'S' => 2,
-        'C' | 'L' | 'T' => 3,
-        'D' | 'M' | 'U' => 4,
-        'E' | 'N' | 'V' => 5,
-        'F' | 'W' => 6,
-        'G' | 'P' | 'X' => 7,
-        'H' | 'Y' => 8,
-        'R' | 'Z' => 9,
-        _ => 0,
-    };
-    let weights = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
-    let sum: u32 = body.chars().zip(weights).map(|(c, w)| value(c) * w).sum();
-    let check = match sum % 11 {
-        10 => 'X',
-        d => char::from_digit(d, 10).unwrap_or('0'),
-    };
-    let mut v: Vec<char> = body.chars().collect();
-    v[8] = check;
-    v.into_iter().collect()
-}
-
 async fn build_target(
     app: &TestApp,
     owner: &Session<'_>,
@@ -203,7 +176,7 @@ async fn build_target(
 ) -> Target {
     let mobile = format!("1380000000{n}");
     let customer = owner.create_customer(name, &mobile, consent).await;
-    let (vin, plate) = (vin(100 + n), format!("渝A8800{n}"));
+    let (vin, plate) = (crate::support::valid_vin(100 + n), format!("渝A8800{n}"));
     let v = advisor
         .data(
             "mutation($i: CreateVehicleInput!) { createVehicle(input: $i) { vehicle { id } userErrors { code message } } }",

@@ -37,6 +37,16 @@ async fn post(
     )
 }
 
+/// What a browser gets at /graphql.
+async fn graphiql_page(app: &TestApp) -> reqwest::Response {
+    app.http
+        .get(format!("{}/graphql", app.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("GET")
+}
+
 const JSON: Option<&str> = Some("application/json");
 const GQL: Option<&str> = Some("application/graphql-response+json");
 
@@ -176,26 +186,14 @@ async fn production_hides_introspection_and_graphiql_unless_asked() {
         .gql(None, "{ __schema { queryType { name } } }", json!({}))
         .await;
     assert_eq!(r["data"]["__schema"], Value::Null, "{r}");
-    let page = app
-        .http
-        .get(format!("{}/graphql", app.base))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .expect("GET");
+    let page = graphiql_page(&app).await;
     assert_eq!(page.status(), 400);
 }
 
 #[tokio::test]
 async fn graphiql_is_served_from_the_binary_and_names_no_external_host() {
     let app = spawn_app().await;
-    let page = app
-        .http
-        .get(format!("{}/graphql", app.base))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .expect("GET");
+    let page = graphiql_page(&app).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap_or_default();
     assert!(html.contains("GraphiQL"));

@@ -135,7 +135,7 @@ async fn nested_lists_cost_the_same_queries_for_two_or_twenty_customers() {
                 )
                 .await;
             let owner = m["createCustomer"]["customer"]["id"].clone();
-            let vin = vin_for(round * 100 + i);
+            let vin = crate::support::valid_vin(round * 100 + i);
             let v = s
                 .data(
                     "mutation($i: CreateVehicleInput!) { createVehicle(input: $i) { vehicle { id } userErrors { message } } }",
@@ -157,30 +157,6 @@ async fn nested_lists_cost_the_same_queries_for_two_or_twenty_customers() {
         cost[0], cost[1],
         "statements for 2 vs 20 customers: {cost:?}"
     );
-}
-
-/// A valid VIN (correct check digit) for a number.
-fn vin_for(n: u32) -> String {
-    const W: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
-    let mut v: Vec<char> = format!("LVSHFAMB0CE{n:06}").chars().collect();
-    let val = |c: char| match c {
-        '0'..='9' => c.to_digit(10).unwrap(),
-        'A' | 'J' => 1,
-        'B' | 'K' | 'S' => 2,
-        'C' | 'L' | 'T' => 3,
-        'D' | 'M' | 'U' => 4,
-        'E' | 'N' | 'V' => 5,
-        'F' | 'W' => 6,
-        'G' | 'P' | 'X' => 7,
-        'H' | 'Y' => 8,
-        _ => 9,
-    };
-    let sum: u32 = v.iter().zip(W).map(|(c, w)| val(*c) * w).sum();
-    v[8] = match sum % 11 {
-        10 => 'X',
-        d => char::from_digit(d, 10).unwrap(),
-    };
-    v.into_iter().collect()
 }
 
 #[tokio::test]

@@ -219,3 +219,11 @@ pub fn error_code(r: &Value) -> String {
         .unwrap_or("<none>")
         .to_string()
 }
+
+/// A VIN with a valid check digit (the server's own rule) for a number.
+pub fn valid_vin(n: u32) -> String {
+    let mut v: Vec<char> = format!("LVSHFAMB0CE{n:06}").chars().collect();
+    let body: String = v.iter().collect();
+    v[8] = api::customers::rules::vin_check_digit(&body).unwrap_or('0');
+    v.into_iter().collect()
+}

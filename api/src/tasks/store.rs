@@ -417,16 +417,20 @@ async fn active_staff_in<C: ConnectionTrait>(
 /// Refuses work for someone who may not see the customers it is about,
 /// unless a store manager hands those customers over with it: nobody gets
 /// a task about a customer they cannot open, or writes into a log they
-/// cannot read.
+/// cannot read. Returns the customers (as the actor sees them).
 async fn ensure_sees<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     to: &staff::Model,
-    about: &[entity::customer::Model],
+    customer_ids: &[Uuid],
     hand_over: bool,
     field: &str,
     now: DateTime<Utc>,
-) -> ApiResult<()> {
+) -> ApiResult<Vec<entity::customer::Model>> {
+    let about: Vec<_> = customers::by_ids(db, actor, customer_ids)
+        .await?
+        .into_values()
+        .collect();
     let mut blind: Vec<Uuid> = about
         .iter()
         .filter(|c| !customers::staff_sees(to, c))
@@ -435,7 +439,7 @@ async fn ensure_sees<C: ConnectionTrait>(
     blind.sort_unstable();
     blind.dedup();
     if blind.is_empty() {
-        return Ok(());
+        return Ok(about);
     }
     if !hand_over || actor.role != Role::StoreManager {
         return Err(ApiError::field(
@@ -450,7 +454,7 @@ async fn ensure_sees<C: ConnectionTrait>(
         ));
     }
     customers::hand_over(db, actor, &blind, to.id, now).await?;
-    Ok(())
+    Ok(about)
 }
 
 /// Farthest ahead a task may be due: a date past it is a typing slip
@@ -543,12 +547,11 @@ pub async fn create_manual<C: ConnectionTrait + TransactionTrait>(
     };
     let txn = db.begin().await?;
     if let Some(to) = &assignee {
-        let about = std::slice::from_ref(&c);
         ensure_sees(
             &txn,
             actor,
             to,
-            about,
+            &[c.id],
             input.hand_over_customer,
             "assigneeId",
             now,
@@ -796,16 +799,12 @@ pub async fn reassign<C: ConnectionTrait + TransactionTrait>(
     let t = live_task(db, actor, &input.task_id).await?;
     let to = ids::decode_field(&input.assignee_id, NodeKind::Staff, "assigneeId")?;
     let to = active_staff_in(db, to, t.store_id, "assigneeId").await?;
-    let about: Vec<_> = customers::by_ids(db, actor, &[t.customer_id])
-        .await?
-        .into_values()
-        .collect();
     let txn = db.begin().await?;
-    ensure_sees(
+    let about = ensure_sees(
         &txn,
         actor,
         &to,
-        &about,
+        &[t.customer_id],
         input.hand_over_customer,
         "assigneeId",
         now,
@@ -962,16 +961,12 @@ pub async fn reassign_all<C: ConnectionTrait + TransactionTrait>(
         .into_tuple()
         .all(db)
         .await?;
-    let about: Vec<_> = customers::by_ids(db, actor, &customer_ids)
-        .await?
-        .into_values()
-        .collect();
     let txn = db.begin().await?;
     ensure_sees(
         &txn,
         actor,
         &to,
-        &about,
+        &customer_ids,
         input.hand_over_customers,
         "toStaffId",
         now,
