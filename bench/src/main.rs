@@ -26,6 +26,10 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+/// Customers each generated consultant is responsible for (their tasks are
+/// about them, so a consultant sees every customer of their "my day").
+const CUSTOMERS_PER_CONSULTANT: usize = 5;
+
 #[derive(Parser)]
 struct Args {
     /// An administrative PostgreSQL (or SQLite) URL; the bench creates its own database.
@@ -151,26 +155,6 @@ async fn generate(db: &sea_orm::DatabaseConnection, args: &Args) -> anyhow::Resu
         })
         .exec(db)
         .await?;
-        let customers: Vec<customer::ActiveModel> = (0..100)
-            .map(|i| customer::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                store_id: Set(store_id),
-                name: Set(format!("客户{s}-{i}")),
-                mobile: Set(format!("+86137{s:04}{i:04}")),
-                gender: Set("UNKNOWN".into()),
-                city: Set(None),
-                source: Set("WALK_IN".into()),
-                lifecycle_stage: Set("LOYAL".into()),
-                marketing_consent: Set(true),
-                sharing_consent: Set(false),
-                responsible_staff_id: Set(None),
-                merged_into_id: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            })
-            .collect();
-        let customer_ids: Vec<Uuid> = customers.iter().map(|c| *c.id.as_ref()).collect();
-        customer::Entity::insert_many(customers).exec(db).await?;
         let mut staff_rows = Vec::new();
         for k in 0..staff_per_store {
             let username = format!("b{s}.s{k}");
@@ -193,7 +177,30 @@ async fn generate(db: &sea_orm::DatabaseConnection, args: &Args) -> anyhow::Resu
         for chunk in staff_rows.chunks(500) {
             staff::Entity::insert_many(chunk.to_vec()).exec(db).await?;
         }
-        for staff_id in staff_ids {
+        let customers: Vec<customer::ActiveModel> = (0..staff_ids.len() * CUSTOMERS_PER_CONSULTANT)
+            .map(|i| customer::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                store_id: Set(store_id),
+                name: Set(format!("客户{s}-{i}")),
+                mobile: Set(format!("+86137{s:03}{i:05}")),
+                gender: Set("UNKNOWN".into()),
+                city: Set(None),
+                source: Set("WALK_IN".into()),
+                lifecycle_stage: Set("LOYAL".into()),
+                marketing_consent: Set(true),
+                sharing_consent: Set(false),
+                // Each consultant's work is about their own customers, as in a store.
+                responsible_staff_id: Set(Some(staff_ids[i / CUSTOMERS_PER_CONSULTANT])),
+                merged_into_id: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .collect();
+        let customer_ids: Vec<Uuid> = customers.iter().map(|c| *c.id.as_ref()).collect();
+        customer::Entity::insert_many(customers).exec(db).await?;
+        for (k, staff_id) in staff_ids.into_iter().enumerate() {
+            let own =
+                &customer_ids[k * CUSTOMERS_PER_CONSULTANT..(k + 1) * CUSTOMERS_PER_CONSULTANT];
             for _ in 0..args.per_staff {
                 if made >= args.tasks {
                     break;
@@ -202,7 +209,7 @@ async fn generate(db: &sea_orm::DatabaseConnection, args: &Args) -> anyhow::Resu
                 let due = now + Duration::minutes(rng.gen_range(-10 * 1440..20 * 1440));
                 task_rows.push(NewTask {
                     store_id,
-                    customer_id: customer_ids[rng.gen_range(0..customer_ids.len())],
+                    customer_id: own[rng.gen_range(0..own.len())],
                     kind: TaskKind::FollowUp,
                     title: "跟进".into(),
                     reason: "bench".into(),

@@ -210,8 +210,19 @@ pub fn respond(resp: async_graphql::Response, media: Media) -> Response {
     let request_error = resp.data == async_graphql::Value::Null
         && !resp.errors.is_empty()
         && resp.errors.iter().all(|e| e.path.is_empty());
-    let mut body = match serde_json::to_value(&resp) {
-        Ok(v) => v,
+    // Written once, straight to bytes; only a request error is reshaped.
+    let body = if request_error {
+        serde_json::to_value(&resp).and_then(|mut v| {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("data");
+            }
+            serde_json::to_vec(&v)
+        })
+    } else {
+        serde_json::to_vec(&resp)
+    };
+    let body = match body {
+        Ok(b) => b,
         Err(e) => {
             return failure(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -220,20 +231,16 @@ pub fn respond(resp: async_graphql::Response, media: Media) -> Response {
             )
         }
     };
-    if request_error {
-        if let Some(o) = body.as_object_mut() {
-            o.remove("data");
-        }
-    }
     let status = if request_error && media == Media::GraphqlResponse {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    let mut out = (status, axum::Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(media.content_type()) {
-        out.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
+    let mut out = (status, body).into_response();
+    out.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
     out
 }
 

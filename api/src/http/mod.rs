@@ -305,31 +305,30 @@ async fn run(
         return graphql_http::failure(StatusCode::BAD_REQUEST, media, ApiError::BadInput(why));
     }
     let asked = req.operation_name.clone();
-    let parsed = if req.query.is_empty() {
-        None
-    } else {
-        req.parsed_query().ok().cloned()
-    };
-    if let Some(doc) = &parsed {
-        if via_get
-            && graphql_http::operation_type(doc, asked.as_deref())
-                .is_some_and(|t| t != async_graphql::parser::types::OperationType::Query)
-        {
-            let mut resp = graphql_http::failure(
-                StatusCode::METHOD_NOT_ALLOWED,
-                media,
-                ApiError::BadRequest("GET runs queries only; send mutations with POST".into()),
-            );
-            resp.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return resp;
-        }
-        if let Err(why) = graphql_http::check_depth(doc, st.app.config.graphql_max_depth) {
-            return graphql_http::bad(media, why);
+    // The document is parsed once here (and reused by the executor): what
+    // it asks for decides the method, the depth check and the metric label.
+    let mut name = asked.clone();
+    if !req.query.is_empty() {
+        if let Ok(doc) = req.parsed_query() {
+            let not_a_query = graphql_http::operation_type(doc, asked.as_deref())
+                .is_some_and(|t| t != async_graphql::parser::types::OperationType::Query);
+            if via_get && not_a_query {
+                let mut resp = graphql_http::failure(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    media,
+                    ApiError::BadRequest("GET runs queries only; send mutations with POST".into()),
+                );
+                resp.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                return resp;
+            }
+            if let Err(why) = graphql_http::check_depth(doc, st.app.config.graphql_max_depth) {
+                return graphql_http::bad(media, why);
+            }
+            name = graphql_http::operation_name(Some(doc), asked.as_deref());
         }
     }
-    let op =
-        operation_label(graphql_http::operation_name(parsed.as_ref(), asked.as_deref()).as_deref());
+    let op = operation_label(name.as_deref());
     let auth = authenticate(&st.app, headers).await;
     let requester = match &auth {
         RequestAuth::Actor(a) => Some(Requester::Staff(a.staff_id)),
