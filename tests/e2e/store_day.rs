@@ -170,6 +170,21 @@ async fn a_new_caller_without_a_consultant_waits_in_the_managers_unassigned_queu
     let d = m.data(q, json!({})).await;
     assert_eq!(d["customers"]["totalCount"], 1);
     assert_eq!(d["customers"]["edges"][0]["node"]["name"], "新来电");
+    // And the manager is told, without the caller's name in the message.
+    app.clock.advance(Duration::seconds(1));
+    app.tick().await;
+    let inbox = m
+        .data(
+            "{ myNotifications { totalCount edges { node { body } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(inbox["myNotifications"]["totalCount"], 1, "{inbox}");
+    let body = inbox.to_string();
+    assert!(
+        body.contains("待分配") && !body.contains("新来电"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

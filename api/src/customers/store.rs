@@ -420,8 +420,43 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     if let Some(k) = &key {
         idempotency::remember(&txn, actor, CREATE_CUSTOMER, k, created.id, now).await?;
     }
+    if created.responsible_staff_id.is_none() {
+        tell_managers_unassigned(&txn, &created, now).await?;
+    }
     txn.commit().await?;
     Ok(created)
+}
+
+/// A new customer nobody is responsible for waits in the store manager's
+/// queue (`customers(filter: {unassigned: true})`), and the managers are
+/// told in-app, so that a care agent's new caller is not forgotten.
+async fn tell_managers_unassigned<C: ConnectionTrait>(
+    db: &C,
+    c: &customer::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    use crate::tasks::{
+        outbox::{enqueue_many, NewNotification},
+        rules::{NotificationCategory, NotificationChannel},
+    };
+    let managers = crate::org::store::store_managers(db, c.store_id).await?;
+    let notices = managers
+        .into_iter()
+        .map(|m| NewNotification {
+            store_id: c.store_id,
+            channel: NotificationChannel::InApp,
+            category: NotificationCategory::Internal,
+            template: "customer_unassigned".into(),
+            variables: serde_json::json!({}),
+            staff_id: Some(m),
+            customer: None,
+            task_id: None,
+            dedupe_key: format!("unassigned:{}:{m}", c.id),
+            not_before: now,
+        })
+        .collect();
+    enqueue_many(db, notices, now).await?;
+    Ok(())
 }
 
 /// Changes a customer the actor may write.

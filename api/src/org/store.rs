@@ -96,6 +96,21 @@ pub async fn system_staff<C: ConnectionTrait>(
     Ok(rows.into_iter().map(|s| (s.id, s)).collect())
 }
 
+/// The active store managers of a store: who is told about work that has
+/// nobody yet (a new customer without a responsible consultant).
+pub async fn store_managers<C: ConnectionTrait>(db: &C, store_id: Uuid) -> ApiResult<Vec<Uuid>> {
+    use sea_orm::QuerySelect;
+    Ok(staff::Entity::find()
+        .select_only()
+        .column(staff::Column::Id)
+        .filter(staff::Column::StoreId.eq(store_id))
+        .filter(staff::Column::Role.eq(Role::StoreManager.as_str()))
+        .filter(staff::Column::Active.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// Every store the actor reaches, by name.
 pub async fn list_stores<C: ConnectionTrait>(
     db: &C,

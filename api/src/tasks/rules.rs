@@ -288,6 +288,7 @@ pub fn render(template: &str, vars: &serde_json::Value) -> String {
         "task_escalated" => "【升级】{store} 的{title}任务逾期未处理，已升级。",
         "task_reminder" => "【提醒】{title}：客户 {customer}，{due} 到期。",
         "task_assigned" => "【新任务】{title}：客户 {customer}，{due} 到期。",
+        "customer_unassigned" => "【待分配】有新客户尚无负责顾问，请在待分配客户中指派。",
         "tasks_assigned" => "【新任务】{count} 项任务已转给您。",
         "handover_approved" => "【客户移交】您的申请已批准，客户已移交给您。",
         "handover_declined" => "【客户移交】您的申请未获批准。{note}",
