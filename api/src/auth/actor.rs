@@ -209,7 +209,12 @@ pub async fn actor_for_token<C: ConnectionTrait>(
     token: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<Actor> {
-    let staff_id = keys.verify(token, now)?.staff_id;
+    active_actor(db, keys.verify(token, now)?.staff_id).await
+}
+
+/// The actor for a staff member whose token was already verified, while
+/// the account is active.
+pub async fn active_actor<C: ConnectionTrait>(db: &C, staff_id: Uuid) -> ApiResult<Actor> {
     let staff = staff::Entity::find_by_id(staff_id)
         .filter(staff::Column::Active.eq(true))
         .one(db)

@@ -435,24 +435,14 @@ async fn tell_managers_unassigned<C: ConnectionTrait>(
     c: &customer::Model,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    use crate::tasks::{
-        outbox::{enqueue_many, NewNotification},
-        rules::{NotificationCategory, NotificationChannel},
-    };
+    use crate::tasks::outbox::{enqueue_many, NewNotification};
     let managers = crate::org::store::store_managers(db, c.store_id).await?;
     let notices = managers
         .into_iter()
-        .map(|m| NewNotification {
-            store_id: c.store_id,
-            channel: NotificationChannel::InApp,
-            category: NotificationCategory::Internal,
-            template: "customer_unassigned".into(),
-            variables: serde_json::json!({}),
-            staff_id: Some(m),
-            customer: None,
-            task_id: None,
-            dedupe_key: format!("unassigned:{}:{m}", c.id),
-            not_before: now,
+        .map(|m| {
+            let key = format!("unassigned:{}:{m}", c.id);
+            let vars = serde_json::json!({});
+            NewNotification::in_app(c.store_id, m, "customer_unassigned", vars, None, key, now)
         })
         .collect();
     enqueue_many(db, notices, now).await?;

@@ -3,7 +3,7 @@
 //! scoped like a direct read.
 use std::collections::HashMap;
 
-use async_graphql::dataloader::Loader;
+use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{customer, customer_log, mileage_reading, staff, store, vehicle, vehicle_ownership};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -21,6 +21,19 @@ pub struct AppLoader {
     pub db: DatabaseConnection,
     /// Who is asking.
     pub actor: Actor,
+}
+
+impl AppLoader {
+    /// The DataLoader of one request (or one socket): scoped to its actor.
+    pub fn for_request(db: &DatabaseConnection, actor: &Actor) -> DataLoader<AppLoader> {
+        DataLoader::new(
+            AppLoader {
+                db: db.clone(),
+                actor: actor.clone(),
+            },
+            tokio::spawn,
+        )
+    }
 }
 
 /// A customer by id.

@@ -21,13 +21,11 @@ pub fn refusal(req: &Request) -> Option<String> {
             return Some("operationName contains a control character".into());
         }
     }
-    let vars = Value::Object(
-        req.variables
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    );
-    if let Some(path) = in_value(&vars, "variables") {
+    let found = req
+        .variables
+        .iter()
+        .find_map(|(name, v)| in_entry(name, v, "variables"));
+    if let Some(path) = found {
         return Some(format!(
             "{path} contains a control character; such characters are not accepted in any input"
         ));
@@ -80,15 +78,18 @@ pub fn in_value(v: &Value, path: &str) -> Option<String> {
             .iter()
             .enumerate()
             .find_map(|(i, x)| in_value(x, &format!("{path}[{i}]"))),
-        Value::Object(map) => map.iter().find_map(|(k, x)| {
-            let p = format!("{path}.{}", k.as_str().escape_debug());
-            if k.as_str().chars().any(forbidden) {
-                Some(p)
-            } else {
-                in_value(x, &p)
-            }
-        }),
+        Value::Object(map) => map.iter().find_map(|(k, x)| in_entry(k, x, path)),
         _ => None,
+    }
+}
+
+/// `in_value` for one named entry of an object (its key checked too).
+fn in_entry(key: &str, v: &Value, path: &str) -> Option<String> {
+    let p = format!("{path}.{}", key.escape_debug());
+    if key.chars().any(forbidden) {
+        Some(p)
+    } else {
+        in_value(v, &p)
     }
 }
 

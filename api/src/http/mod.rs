@@ -12,7 +12,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_graphql::dataloader::DataLoader;
 use axum::{
     extract::{ConnectInfo, FromRequestParts, State},
     http::{header, request::Parts, HeaderMap, HeaderValue, Request, StatusCode},
@@ -118,7 +117,7 @@ async fn index() -> Html<&'static str> {
     )
 }
 
-async fn graphiql(st: &HttpState, _headers: &HeaderMap) -> Response {
+async fn graphiql(st: &HttpState) -> Response {
     if !st.app.config.graphiql_enabled() {
         return request_error(
             StatusCode::BAD_REQUEST,
@@ -272,7 +271,7 @@ async fn graphql_get(
         }
     };
     if !params.contains_key("query") && !params.contains_key("extensions") {
-        return graphiql(&st, &headers).await;
+        return graphiql(&st).await;
     }
     let Some(media) = graphql_http::negotiate(&headers) else {
         return not_acceptable();
@@ -343,11 +342,7 @@ async fn run(
     }
     req = req.data(LoginBudget::default()).data(ClientAddr(addr));
     if let RequestAuth::Actor(actor) = &auth {
-        let loader = AppLoader {
-            db: st.app.db.clone(),
-            actor: actor.clone(),
-        };
-        req = req.data(DataLoader::new(loader, tokio::spawn));
+        req = req.data(AppLoader::for_request(&st.app.db, actor));
     }
     let mut resp = st.schema.execute(req.data(auth)).await;
     // Parse, validation and limit errors come from the GraphQL engine

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use async_graphql::{
-    dataloader::DataLoader,
     http::{WebSocket as GqlSocket, WebSocketProtocols},
     Data,
 };
@@ -24,7 +23,7 @@ use uuid::Uuid;
 
 use super::HttpState;
 use crate::{
-    auth::{actor::actor_for_token, sessions},
+    auth::{actor::active_actor, sessions},
     graphql::{context::RequestAuth, loaders::AppLoader},
     AppState,
 };
@@ -117,17 +116,11 @@ async fn serve(socket: WebSocket, st: HttpState, protocol: WebSocketProtocols) {
                 )
             })?;
             let lease = lease_for(&app, &token)?;
-            let actor = actor_for_token(&app.db, &app.keys, &token, app.clock.now())
+            let actor = active_actor(&app.db, lease.staff_id)
                 .await
                 .map_err(async_graphql::Error::from)?;
             let mut data = Data::default();
-            data.insert(DataLoader::new(
-                AppLoader {
-                    db: app.db.clone(),
-                    actor: actor.clone(),
-                },
-                tokio::spawn,
-            ));
+            data.insert(AppLoader::for_request(&app.db, &actor));
             data.insert(RequestAuth::Actor(actor));
             data.insert(Renewal(init_tx.clone()));
             init_tx.send_replace(Some(lease));

@@ -147,6 +147,14 @@ pub async fn settings<C: ConnectionTrait>(db: &C, store_id: Uuid) -> ApiResult<S
         .unwrap_or_default())
 }
 
+/// A store's time zone (China's for an unknown store).
+pub async fn zone_of<C: ConnectionTrait>(db: &C, store_id: Uuid) -> ApiResult<chrono_tz::Tz> {
+    Ok(store_by_id(db, store_id)
+        .await?
+        .map(|s| super::rules::zone(&s.time_zone))
+        .unwrap_or(chrono_tz::Asia::Shanghai))
+}
+
 /// Today in the store's time zone: the one helper for "today" and "in the
 /// future" wherever a user types a date.
 pub async fn today_at<C: ConnectionTrait>(
@@ -154,11 +162,7 @@ pub async fn today_at<C: ConnectionTrait>(
     store_id: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<chrono::NaiveDate> {
-    let tz = store_by_id(db, store_id)
-        .await?
-        .map(|s| super::rules::zone(&s.time_zone))
-        .unwrap_or(chrono_tz::Asia::Shanghai);
-    Ok(super::rules::local_day(tz, now))
+    Ok(super::rules::local_day(zone_of(db, store_id).await?, now))
 }
 
 /// The OEM and the dealer group a store belongs to.

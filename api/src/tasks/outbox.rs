@@ -51,6 +51,33 @@ pub struct NewNotification {
     pub not_before: DateTime<Utc>,
 }
 
+impl NewNotification {
+    /// An in-app message to a staff member: internal, due at once, to no
+    /// customer. `dedupe_key` makes a repeat of the same notice a no-op.
+    pub fn in_app(
+        store_id: Uuid,
+        to: Uuid,
+        template: &str,
+        variables: serde_json::Value,
+        task_id: Option<Uuid>,
+        dedupe_key: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        NewNotification {
+            store_id,
+            channel: NotificationChannel::InApp,
+            category: NotificationCategory::Internal,
+            template: template.to_string(),
+            variables,
+            staff_id: Some(to),
+            customer: None,
+            task_id,
+            dedupe_key,
+            not_before: now,
+        }
+    }
+}
+
 /// Puts a message in the outbox; a repeated dedupe key is ignored. Marketing
 /// to a customer without marketing consent is recorded as SUPPRESSED and
 /// never sent. Returns whether a row was written.

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{
     events::{self, TaskChange},
     outbox::{self, NewNotification, Outcome, Pick, Provider, Take},
-    rules::{self, NotificationCategory, NotificationChannel, NotificationStatus, TaskStatus},
+    rules::{self, NotificationChannel, NotificationStatus, TaskStatus},
 };
 use crate::{
     auth::Role,
@@ -581,18 +581,7 @@ impl Context {
         key: String,
         now: DateTime<Utc>,
     ) -> NewNotification {
-        NewNotification {
-            store_id: t.store_id,
-            channel: NotificationChannel::InApp,
-            category: NotificationCategory::Internal,
-            template: template.to_string(),
-            variables: vars.clone(),
-            staff_id: Some(to),
-            customer: None,
-            task_id: Some(t.id),
-            dedupe_key: key,
-            not_before: now,
-        }
+        NewNotification::in_app(t.store_id, to, template, vars.clone(), Some(t.id), key, now)
     }
 }
 

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::{
     events::{self, TaskChange},
+    outbox::{self, NewNotification},
     rules::{self, TaskKind, TaskSpec, TaskStatus, Window},
 };
 use crate::{
@@ -651,23 +652,7 @@ pub async fn complete<C: ConnectionTrait + TransactionTrait>(
         beyond_horizon(n.due_at, now, "next.dueAt")?;
     }
     let txn = db.begin().await?;
-    let done = task::Entity::update_many()
-        .col_expr(task::Column::Status, Expr::value(TaskStatus::Done.as_str()))
-        .col_expr(task::Column::Outcome, Expr::value(outcome.clone()))
-        .col_expr(task::Column::CompletedBy, Expr::value(actor.staff_id))
-        .col_expr(task::Column::CompletedAt, Expr::value(now))
-        .col_expr(task::Column::UpdatedAt, Expr::value(now))
-        .filter(task::Column::Id.eq(t.id))
-        .filter(task::Column::Status.is_in(LIVE))
-        .exec(&txn)
-        .await?;
-    if done.rows_affected != 1 {
-        return Err(ApiError::field(
-            "taskId",
-            UserErrorCode::Conflict,
-            "the task changed meanwhile; reload it",
-        ));
-    }
+    mark_done(&txn, t.id, &outcome, actor.staff_id, now).await?;
     let kind = if TaskKind::parse(&t.kind) == Some(TaskKind::Revisit) {
         LogKind::Revisit
     } else {
@@ -726,6 +711,35 @@ pub async fn complete<C: ConnectionTrait + TransactionTrait>(
         events::publish_all(std::slice::from_ref(n), TaskChange::Created);
     }
     Ok((done, next))
+}
+
+/// Marks a live task done with its outcome; CONFLICT when it is no longer
+/// live (someone else finished it meanwhile).
+async fn mark_done<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    outcome: &str,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let done = task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(TaskStatus::Done.as_str()))
+        .col_expr(task::Column::Outcome, Expr::value(outcome))
+        .col_expr(task::Column::CompletedBy, Expr::value(by))
+        .col_expr(task::Column::CompletedAt, Expr::value(now))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(task::Column::Id.eq(id))
+        .filter(task::Column::Status.is_in(LIVE))
+        .exec(db)
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(ApiError::field(
+            "taskId",
+            UserErrorCode::Conflict,
+            "the task changed meanwhile; reload it",
+        ));
+    }
+    Ok(())
 }
 
 /// Cancelling a task.
@@ -830,36 +844,21 @@ async fn assigned_notice<C: ConnectionTrait>(
     to: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let tz = org::store_by_id(db, t.store_id)
-        .await?
-        .map(|s| rules::zone(&s.time_zone))
-        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let tz = org::zone_of(db, t.store_id).await?;
     let customer = about
         .iter()
         .find(|c| c.id == t.customer_id)
         .map(|c| c.name.clone())
         .unwrap_or_default();
-    super::outbox::enqueue(
-        db,
-        super::outbox::NewNotification {
-            store_id: t.store_id,
-            channel: super::rules::NotificationChannel::InApp,
-            category: super::rules::NotificationCategory::Internal,
-            template: "task_assigned".into(),
-            variables: serde_json::json!({
-                "title": t.title,
-                "customer": customer,
-                "due": t.due_at.with_timezone(&tz).format("%m-%d %H:%M").to_string(),
-            }),
-            staff_id: Some(to),
-            customer: None,
-            task_id: Some(t.id),
-            dedupe_key: format!("assigned:{}:{to}:{}", t.id, now.timestamp_millis()),
-            not_before: now,
-        },
-        now,
-    )
-    .await?;
+    let vars = serde_json::json!({
+        "title": t.title,
+        "customer": customer,
+        "due": t.due_at.with_timezone(&tz).format("%m-%d %H:%M").to_string(),
+    });
+    let key = format!("assigned:{}:{to}:{}", t.id, now.timestamp_millis());
+    let notice =
+        NewNotification::in_app(t.store_id, to, "task_assigned", vars, Some(t.id), key, now);
+    outbox::enqueue(db, notice, now).await?;
     Ok(())
 }
 
@@ -974,23 +973,10 @@ pub async fn reassign_all<C: ConnectionTrait + TransactionTrait>(
     .await?;
     let moved = move_all(&txn, from, to.id, now).await?;
     if !moved.is_empty() {
-        super::outbox::enqueue(
-            &txn,
-            super::outbox::NewNotification {
-                store_id: store,
-                channel: super::rules::NotificationChannel::InApp,
-                category: super::rules::NotificationCategory::Internal,
-                template: "tasks_assigned".into(),
-                variables: serde_json::json!({ "count": moved.len() }),
-                staff_id: Some(to.id),
-                customer: None,
-                task_id: None,
-                dedupe_key: format!("assigned-all:{from}:{}:{}", to.id, now.timestamp_millis()),
-                not_before: now,
-            },
-            now,
-        )
-        .await?;
+        let vars = serde_json::json!({ "count": moved.len() });
+        let key = format!("assigned-all:{from}:{}:{}", to.id, now.timestamp_millis());
+        let notice = NewNotification::in_app(store, to.id, "tasks_assigned", vars, None, key, now);
+        outbox::enqueue(&txn, notice, now).await?;
     }
     txn.commit().await?;
     announce_moved(&moved, from);
@@ -1019,12 +1005,9 @@ pub async fn my_day<C: ConnectionTrait>(
     upcoming_days: i64,
 ) -> ApiResult<MyDay> {
     let tz = match actor.store_id {
-        Some(s) => org::store_by_id(db, s)
-            .await?
-            .map(|s| rules::zone(&s.time_zone)),
-        None => None,
-    }
-    .unwrap_or(chrono_tz::Asia::Shanghai);
+        Some(s) => org::zone_of(db, s).await?,
+        None => chrono_tz::Asia::Shanghai,
+    };
     let today = rules::local_day(tz, now);
     let end_today = rules::day_end(tz, today);
     let horizon = rules::day_end(tz, today + Duration::days(upcoming_days.clamp(0, 60)));
@@ -1284,40 +1267,18 @@ pub async fn answer_handover<C: ConnectionTrait + TransactionTrait>(
     } else {
         "DECLINED"
     };
-    task::Entity::update_many()
-        .col_expr(task::Column::Status, Expr::value(TaskStatus::Done.as_str()))
-        .col_expr(
-            task::Column::Outcome,
-            Expr::value(format!("{outcome} {note}").trim().to_string()),
-        )
-        .col_expr(task::Column::CompletedBy, Expr::value(actor.staff_id))
-        .col_expr(task::Column::CompletedAt, Expr::value(now))
-        .col_expr(task::Column::UpdatedAt, Expr::value(now))
-        .filter(task::Column::Id.eq(t.id))
-        .exec(&txn)
-        .await?;
-    super::outbox::enqueue(
-        &txn,
-        super::outbox::NewNotification {
-            store_id: t.store_id,
-            channel: super::rules::NotificationChannel::InApp,
-            category: super::rules::NotificationCategory::Internal,
-            template: if input.approve {
-                "handover_approved"
-            } else {
-                "handover_declined"
-            }
-            .into(),
-            variables: serde_json::json!({ "note": note }),
-            staff_id: Some(requester),
-            customer: None,
-            task_id: Some(t.id),
-            dedupe_key: format!("handover:{}", t.id),
-            not_before: now,
-        },
-        now,
-    )
-    .await?;
+    let outcome = format!("{outcome} {note}");
+    mark_done(&txn, t.id, outcome.trim(), actor.staff_id, now).await?;
+    let template = if input.approve {
+        "handover_approved"
+    } else {
+        "handover_declined"
+    };
+    let vars = serde_json::json!({ "note": note });
+    let key = format!("handover:{}", t.id);
+    let notice =
+        NewNotification::in_app(t.store_id, requester, template, vars, Some(t.id), key, now);
+    outbox::enqueue(&txn, notice, now).await?;
     txn.commit().await?;
     reload_and_announce(db, t.id, TaskChange::Completed).await
 }
