@@ -5,13 +5,8 @@
 #   bash bench/graphql-http-audit.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir="$(mktemp -d)"
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
-cargo build --release -q
-BIND=127.0.0.1:18081 DATABASE_URL="sqlite://$dir/audit.db?mode=rwc" JWT_SECRET_FILE="$dir/secret" \
-  SCHEDULER_INTERVAL_SECS=0 SEED_CUSTOMERS_PER_STORE=5 ./target/release/dealer-crm serve >"$dir/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18081/healthz >/dev/null && break; sleep 0.2; done
+. bench/scratch-server.sh
+scratch_server 18081 5
 (cd "$dir" && npm init -y >/dev/null && npm i -s graphql-http graphql >/dev/null)
 cat >"$dir/audit.mjs" <<'JS'
 import { auditServer } from 'graphql-http';

@@ -5,13 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-500}"
-dir="$(mktemp -d)"
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
-cargo build --release -q
-BIND=127.0.0.1:18080 DATABASE_URL="sqlite://$dir/storm.db?mode=rwc" JWT_SECRET_FILE="$dir/secret" \
-  SCHEDULER_INTERVAL_SECS=0 SEED_CUSTOMERS_PER_STORE=10 ./target/release/dealer-crm serve >"$dir/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && break; sleep 0.2; done
+. bench/scratch-server.sh
+scratch_server 18080 10
 rss() { awk "/^$1:/ {print int(\$2/1024)}" "/proc/$pid/status"; }
 echo "server RSS before: $(rss VmRSS) MiB"
 body='{"query":"mutation($l:String!){login(input:{login:$l,password:\"wrong-guess\"}){userErrors{code}}}","variables":{"l":"LOGIN"}}'
