@@ -28,10 +28,20 @@ pub enum NodeKind {
     Task,
     /// A notification.
     Notification,
+    /// A sales lead.
+    Lead,
+    /// A lead source (webhook).
+    LeadSource,
+    /// A demo car.
+    DemoCar,
+    /// A test drive.
+    TestDrive,
+    /// A sales order.
+    SalesOrder,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 10] = [
+    const ALL: [NodeKind; 15] = [
         NodeKind::Oem,
         NodeKind::DealerGroup,
         NodeKind::Store,
@@ -42,6 +52,11 @@ impl NodeKind {
         NodeKind::CustomerLogEntry,
         NodeKind::Task,
         NodeKind::Notification,
+        NodeKind::Lead,
+        NodeKind::LeadSource,
+        NodeKind::DemoCar,
+        NodeKind::TestDrive,
+        NodeKind::SalesOrder,
     ];
 
     fn name(self) -> &'static str {
@@ -56,6 +71,11 @@ impl NodeKind {
             NodeKind::CustomerLogEntry => "CustomerLogEntry",
             NodeKind::Task => "Task",
             NodeKind::Notification => "Notification",
+            NodeKind::Lead => "Lead",
+            NodeKind::LeadSource => "LeadSource",
+            NodeKind::DemoCar => "DemoCar",
+            NodeKind::TestDrive => "TestDrive",
+            NodeKind::SalesOrder => "SalesOrder",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod labels;
 pub mod org;
 pub mod paging;
+pub mod sales;
 pub mod seed;
 pub mod tasks;
 

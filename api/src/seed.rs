@@ -145,6 +145,7 @@ pub async fn seed_demo<C: ConnectionTrait + TransactionTrait>(
     .exec(&txn)
     .await?;
     let mut store_ids = Vec::new();
+    let mut sales_teams: Vec<(Uuid, Uuid)> = Vec::new();
     for s in &STORES {
         let id = Uuid::now_v7();
         store::Entity::insert(store::ActiveModel {
@@ -163,10 +164,28 @@ pub async fn seed_demo<C: ConnectionTrait + TransactionTrait>(
         .exec(&txn)
         .await?;
         for team_name in ["销售一组", "售后服务组"] {
+            let team_id = Uuid::now_v7();
+            if team_name == "销售一组" {
+                sales_teams.push((id, team_id));
+            }
             team::Entity::insert(team::ActiveModel {
-                id: Set(Uuid::now_v7()),
+                id: Set(team_id),
                 store_id: Set(id),
                 name: Set(team_name.into()),
+                lead_turn: Set(0),
+                created_at: Set(now),
+            })
+            .exec(&txn)
+            .await?;
+        }
+        for (n, (model, trim)) in [("锐界", "EcoBoost 245"), ("蒙迪欧", "智控豪华型")].iter().enumerate() {
+            entity::demo_car::Entity::insert(entity::demo_car::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                store_id: Set(id),
+                model: Set(model.to_string()),
+                trim: Set(Some(trim.to_string())),
+                plate: Set(format!("{}SJ00{n}", s.plate_prefix)),
+                available: Set(true),
                 created_at: Set(now),
             })
             .exec(&txn)
@@ -187,7 +206,14 @@ pub async fn seed_demo<C: ConnectionTrait + TransactionTrait>(
             oem_id: Set(oem_id),
             group_id: Set(group),
             store_id: Set(store.map(|(_, id)| *id)),
-            team_id: Set(None),
+            // Consultants take turns at their store's webhook leads.
+            team_id: Set(match (role, store) {
+                (Role::SalesConsultant, Some((_, sid))) => sales_teams
+                    .iter()
+                    .find(|(s, _)| s == sid)
+                    .map(|(_, t)| *t),
+                _ => None,
+            }),
             username: Set(username.to_string()),
             mobile: Set(Some(format!("+86139{:08}", 10_000 + i))),
             name: Set(name.to_string()),
@@ -240,6 +266,7 @@ async fn seed_customers<C: ConnectionTrait>(
     let mut readings = Vec::new();
     let mut logs = Vec::new();
     let mut tasks = Vec::new();
+    let warranty = crate::customers::rules::Warranty::of(&StoreSettings::default());
     for i in 0..count {
         let id = Uuid::now_v7();
         let name = format!(
@@ -325,6 +352,8 @@ async fn seed_customers<C: ConnectionTrait>(
                 ))),
                 purchase_date: Set(Some(delivered)),
                 delivery_date: Set(Some(delivered)),
+                warranty_ends_on: Set(Some(warranty.ends_on(delivered))),
+                warranty_km: Set(Some(warranty.km)),
                 owner_id: Set(id),
                 created_at: Set(created),
                 updated_at: Set(created),
@@ -468,6 +497,7 @@ fn demo_task(
             latest: due,
         },
         rule: None,
+        step: None,
         remind_at: None,
         max_escalation: 1,
         created_by: None,

@@ -223,6 +223,7 @@ async fn generate(db: &sea_orm::DatabaseConnection, args: &Args) -> anyhow::Resu
                         latest: due,
                     },
                     rule: None,
+                    step: None,
                     remind_at: Some(now - Duration::minutes(1)),
                     max_escalation: 1,
                     created_by: None,

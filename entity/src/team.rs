@@ -8,6 +8,7 @@ pub struct Model {
     pub id: Uuid,
     pub store_id: Uuid,
     pub name: String,
+    pub lead_turn: i64,
     pub created_at: DateTimeUtc,
 }
 

@@ -16,6 +16,8 @@ pub struct Model {
     pub purchase_date: Option<Date>,
     pub delivery_date: Option<Date>,
     pub owner_id: Uuid,
+    pub warranty_ends_on: Option<Date>,
+    pub warranty_km: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

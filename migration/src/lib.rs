@@ -5,6 +5,7 @@ mod helpers;
 mod m20261123_000001_foundation;
 mod m20261123_000002_tasks;
 mod m20261123_000003_reminder_queue;
+mod m20261130_000004_sales;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_tasks::Migration),
             Box::new(m20261123_000003_reminder_queue::Migration),
+            Box::new(m20261130_000004_sales::Migration),
         ]
     }
 }

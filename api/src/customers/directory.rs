@@ -115,7 +115,7 @@ pub async fn system_by_ids<C: ConnectionTrait>(
 }
 
 /// The live customer of a store with this mobile, whoever may see it.
-pub(super) async fn holder_of<C: ConnectionTrait>(
+pub async fn holder_of<C: ConnectionTrait>(
     db: &C,
     store_id: Uuid,
     mobile: &str,

@@ -250,6 +250,14 @@ impl Vehicle {
     async fn plate(&self) -> Option<&str> {
         self.0.plate.as_deref()
     }
+    /// The day the warranty ends (set by the delivery: the store's years).
+    async fn warranty_ends_on(&self) -> Option<NaiveDate> {
+        self.0.warranty_ends_on
+    }
+    /// The odometer reading at which the warranty ends, km from delivery.
+    async fn warranty_km(&self) -> Option<i32> {
+        self.0.warranty_km
+    }
     /// Date of purchase.
     async fn purchase_date(&self) -> Option<NaiveDate> {
         self.0.purchase_date

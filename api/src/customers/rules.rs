@@ -102,6 +102,32 @@ labeled_enum! {
     }
 }
 
+/// A new car's warranty: the store's years or km from delivery, whichever
+/// comes first (DOMAIN.md: 3 years / 100,000 km).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Warranty {
+    /// Years from delivery.
+    pub years: i32,
+    /// Kilometres from delivery.
+    pub km: i32,
+}
+
+impl Warranty {
+    /// The store's warranty terms.
+    pub fn of(s: &crate::org::rules::StoreSettings) -> Warranty {
+        Warranty {
+            years: s.warranty_years,
+            km: s.warranty_km,
+        }
+    }
+
+    /// The day the warranty ends for a car delivered on `delivered`.
+    pub fn ends_on(&self, delivered: chrono::NaiveDate) -> chrono::NaiveDate {
+        let months = chrono::Months::new(self.years.max(0) as u32 * 12);
+        delivered.checked_add_months(months).unwrap_or(delivered)
+    }
+}
+
 /// Full-width forms (typed with a Chinese input method) as their ASCII
 /// selves: `＋８６ １３８…` reads like `+86 138…`.
 fn half_width(c: char) -> char {

@@ -389,27 +389,49 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         updated_at: Set(now),
     };
     let txn = db.begin().await?;
-    let created = match customer::Entity::insert(model)
-        .exec_with_returning(&txn)
-        .await
-    {
+    let created = match insert_new(&txn, model, &phones, Some(actor.staff_id), now).await {
         Ok(c) => c,
-        Err(e) if ApiError::is_unique_violation(&e) => {
+        Err(ApiError::Db(e)) if ApiError::is_unique_violation(&e) => {
             drop(txn);
             return Err(duplicate_of(db, actor, store_id, &mobile).await?);
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
-    replace_phones(&txn, &created, &phones, now).await?;
+    if let Some(k) = &key {
+        idempotency::remember(&txn, actor, CREATE_CUSTOMER, k, created.id, now).await?;
+    }
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Writes a new, already validated customer with their other phones, the
+/// log entry and (when nobody is responsible) the managers' notice, in the
+/// caller's transaction. A mobile already on file comes back as the
+/// database's unique violation (`ApiError::Db`) for the caller to answer.
+/// `by` is the staff member who created it (none for a webhook's lead).
+pub async fn insert_new<C: ConnectionTrait>(
+    txn: &C,
+    model: customer::ActiveModel,
+    phones: &[String],
+    by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> ApiResult<customer::Model> {
+    let created = customer::Entity::insert(model)
+        .exec_with_returning(txn)
+        .await?;
+    replace_phones(txn, &created, phones, now).await?;
     log::append(
-        &txn,
+        txn,
         LogEvent {
-            store_id,
+            store_id: created.store_id,
             customer_id: created.id,
             kind: LogKind::Created,
             channel: Channel::System,
-            staff_id: Some(actor.staff_id),
-            summary: format!("Customer {name} created (source {})", input.source.as_str()),
+            staff_id: by,
+            summary: format!(
+                "Customer {} created (source {})",
+                created.name, created.source
+            ),
             outcome: None,
             subject: None,
             occurred_at: now,
@@ -417,14 +439,75 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         now,
     )
     .await?;
-    if let Some(k) = &key {
-        idempotency::remember(&txn, actor, CREATE_CUSTOMER, k, created.id, now).await?;
-    }
     if created.responsible_staff_id.is_none() {
-        tell_managers_unassigned(&txn, &created, now).await?;
+        tell_managers_unassigned(txn, &created, now).await?;
     }
-    txn.commit().await?;
     Ok(created)
+}
+
+/// A prospect as a lead brings them: name, mobile (E.164, checked), where
+/// they came from and who is responsible. For `insert_new`.
+pub fn prospect(
+    store_id: Uuid,
+    name: String,
+    mobile: String,
+    source: CustomerSource,
+    responsible: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> customer::ActiveModel {
+    customer::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        store_id: Set(store_id),
+        name: Set(name),
+        mobile: Set(mobile),
+        gender: Set(Gender::Unknown.as_str().into()),
+        city: Set(None),
+        source: Set(source.as_str().into()),
+        lifecycle_stage: Set(LifecycleStage::Prospect.as_str().into()),
+        marketing_consent: Set(false),
+        sharing_consent: Set(false),
+        responsible_staff_id: Set(responsible),
+        merged_into_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+/// Makes a staff member responsible for a customer nobody or someone else
+/// holds, with a log entry: the system's way (a lead assigned by rule);
+/// managers hand over with `directory::hand_over`.
+pub async fn make_responsible<C: ConnectionTrait>(
+    db: &C,
+    c: &customer::Model,
+    to: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    if c.responsible_staff_id == Some(to) {
+        return Ok(());
+    }
+    customer::Entity::update_many()
+        .col_expr(customer::Column::ResponsibleStaffId, Expr::value(to))
+        .col_expr(customer::Column::UpdatedAt, Expr::value(now))
+        .filter(customer::Column::Id.eq(c.id))
+        .exec(db)
+        .await?;
+    log::append(
+        db,
+        LogEvent {
+            store_id: c.store_id,
+            customer_id: c.id,
+            kind: LogKind::Assigned,
+            channel: Channel::System,
+            staff_id: None,
+            summary: "Customer assigned with their sales lead".into(),
+            outcome: None,
+            subject: Some(("Staff", to)),
+            occurred_at: now,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// A new customer nobody is responsible for waits in the store manager's

@@ -235,6 +235,8 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         plate: Set(rules::opt_text(input.plate.as_deref(), "plate", 20)?.map(|p| p.to_uppercase())),
         purchase_date: Set(input.purchase_date),
         delivery_date: Set(input.delivery_date),
+        warranty_ends_on: Set(None),
+        warranty_km: Set(None),
         owner_id: Set(owner.id),
         created_at: Set(now),
         updated_at: Set(now),
@@ -251,16 +253,42 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         }
         Err(e) => return Err(e.into()),
     };
-    let since = input.delivery_date.or(input.purchase_date).unwrap_or(today);
-    open_ownership(&txn, &v, owner.id, since, now).await?;
-    if let Some(km) = input.mileage_km {
-        insert_reading(&txn, actor, &v, km, today, MileageSource::Other, now).await?;
+    let (v, follow_ups) = added(&txn, actor, v, input.mileage_km, today, now).await?;
+    if let Some(k) = &key {
+        idempotency::remember(&txn, actor, CREATE_VEHICLE, k, v.id, now).await?;
+    }
+    txn.commit().await?;
+    events::publish_all(&follow_ups, TaskChange::Created);
+    Ok(v)
+}
+
+/// What follows the insert of a vehicle, in the caller's transaction: its
+/// ownership, first reading, the log entry and, when it is delivered, the
+/// delivery's warranty and follow-up work. Returns the vehicle as stored
+/// and the tasks created.
+async fn added<C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    v: vehicle::Model,
+    mileage_km: Option<i32>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> ApiResult<(vehicle::Model, Vec<entity::task::Model>)> {
+    let since = v.delivery_date.or(v.purchase_date).unwrap_or(today);
+    open_ownership(txn, &v, v.owner_id, since, now).await?;
+    if let Some(km) = mileage_km {
+        let source = if v.delivery_date == Some(today) {
+            MileageSource::Delivery
+        } else {
+            MileageSource::Other
+        };
+        insert_reading(txn, actor, &v, km, today, source, now).await?;
     }
     log::append(
-        &txn,
+        txn,
         LogEvent {
             store_id: v.store_id,
-            customer_id: owner.id,
+            customer_id: v.owner_id,
             kind: LogKind::VehicleAdded,
             channel: Channel::System,
             staff_id: Some(actor.staff_id),
@@ -272,29 +300,130 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         now,
     )
     .await?;
-    if let Some(k) = &key {
-        idempotency::remember(&txn, actor, CREATE_VEHICLE, k, v.id, now).await?;
+    match v.delivery_date {
+        Some(d) => delivered(txn, actor, v, d, now).await,
+        None => Ok((v, Vec::new())),
     }
-    let follow_ups = match v.delivery_date {
-        Some(d) => delivered(&txn, actor, &v, d, now).await?,
-        None => Vec::new(),
-    };
-    txn.commit().await?;
-    events::publish_all(&follow_ups, TaskChange::Created);
-    Ok(v)
 }
 
 /// A delivery recorded: the buyer becomes an owner (a prospect moves to
-/// NEW_OWNER by itself) and the engine derives the delivery's work.
+/// NEW_OWNER by itself), the warranty starts (the store's years and km)
+/// and the engine derives the delivery's work. The one path every delivery
+/// takes, whether typed on a vehicle or handed over on a sales order.
 async fn delivered<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    v: &vehicle::Model,
+    v: vehicle::Model,
     on: NaiveDate,
     now: DateTime<Utc>,
-) -> ApiResult<Vec<entity::task::Model>> {
+) -> ApiResult<(vehicle::Model, Vec<entity::task::Model>)> {
     customers::became_owner(db, v.owner_id, now).await?;
-    tasks::on_delivery(db, v, on, Some(actor.staff_id), now).await
+    let warranty = rules::Warranty::of(&org::settings(db, v.store_id).await?);
+    let mut m: vehicle::ActiveModel = v.into();
+    m.warranty_ends_on = Set(Some(warranty.ends_on(on)));
+    m.warranty_km = Set(Some(warranty.km));
+    let v = m.update(db).await?;
+    let tasks = tasks::on_delivery(db, &v, on, Some(actor.staff_id), now).await?;
+    Ok((v, tasks))
+}
+
+/// A new car handed over on a sale, in the caller's transaction: the
+/// vehicle is created for the buyer, or (when the store already has this
+/// VIN on the buyer's record without a delivery) linked, and then goes the
+/// way of every delivery. Returns the vehicle and the tasks created.
+pub async fn deliver_new<C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    buyer: &entity::customer::Model,
+    car: NewCar<'_>,
+    now: DateTime<Utc>,
+) -> ApiResult<(vehicle::Model, Vec<entity::task::Model>)> {
+    let vin = rules::normalize_vin(car.vin)
+        .map_err(|m| ApiError::field("vin", UserErrorCode::InvalidVin, m))?;
+    let plate = rules::opt_text(car.plate, "plate", 20)?.map(|p| p.to_uppercase());
+    check_km(car.km).map_err(|_| {
+        ApiError::field(
+            "mileageKm",
+            UserErrorCode::OutOfRange,
+            "mileage must be between 0 and 2,000,000 km",
+        )
+    })?;
+    let existing = vehicle::Entity::find()
+        .filter(vehicle::Column::StoreId.eq(buyer.store_id))
+        .filter(vehicle::Column::Vin.eq(&vin))
+        .one(txn)
+        .await?;
+    match existing {
+        Some(v) if v.owner_id == buyer.id && v.delivery_date.is_none() => {
+            let mut m: vehicle::ActiveModel = v.into();
+            m.delivery_date = Set(Some(car.on));
+            m.purchase_date = Set(Some(car.on));
+            if plate.is_some() {
+                m.plate = Set(plate);
+            }
+            m.updated_at = Set(now);
+            let v = m.update(txn).await?;
+            insert_reading(txn, actor, &v, car.km, car.on, MileageSource::Delivery, now).await?;
+            delivered(txn, actor, v, car.on, now).await
+        }
+        Some(v) => {
+            let id = ids::encode(NodeKind::Vehicle, v.id);
+            Err(UserError::duplicate(
+                "vin",
+                "this VIN is already on file for another customer or was delivered before",
+                id,
+            )
+            .into())
+        }
+        None => {
+            let model = vehicle::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                store_id: Set(buyer.store_id),
+                vin: Set(vin),
+                brand: Set(car.brand.to_string()),
+                model: Set(car.model.to_string()),
+                trim: Set(car.trim.map(String::from)),
+                colour: Set(car.colour.map(String::from)),
+                plate: Set(plate),
+                purchase_date: Set(Some(car.on)),
+                delivery_date: Set(Some(car.on)),
+                warranty_ends_on: Set(None),
+                warranty_km: Set(None),
+                owner_id: Set(buyer.id),
+                created_at: Set(now),
+                updated_at: Set(now),
+            };
+            let v = vehicle::Entity::insert(model)
+                .exec_with_returning(txn)
+                .await
+                .map_err(|e| {
+                    ApiError::on_unique(e, || {
+                        UserError::at("vin", UserErrorCode::Conflict, "this VIN was just taken")
+                    })
+                })?;
+            added(txn, actor, v, Some(car.km), car.on, now).await
+        }
+    }
+}
+
+/// The car of a sale, as handed over.
+pub struct NewCar<'a> {
+    /// VIN as typed.
+    pub vin: &'a str,
+    /// Plate as typed.
+    pub plate: Option<&'a str>,
+    /// Odometer at handover.
+    pub km: i32,
+    /// Day of handover (store time).
+    pub on: NaiveDate,
+    /// Brand.
+    pub brand: &'a str,
+    /// Model.
+    pub model: &'a str,
+    /// Trim.
+    pub trim: Option<&'a str>,
+    /// Colour.
+    pub colour: Option<&'a str>,
 }
 
 async fn duplicate_vin<C: ConnectionTrait>(
@@ -422,9 +551,9 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
     let txn = db.begin().await?;
     let v = m.update(&txn).await?;
     // A delivery date recorded now starts the car's follow-up work.
-    let follow_ups = match (first_delivery, v.delivery_date) {
-        (true, Some(d)) => delivered(&txn, actor, &v, d, now).await?,
-        _ => Vec::new(),
+    let (v, follow_ups) = match (first_delivery, v.delivery_date) {
+        (true, Some(d)) => delivered(&txn, actor, v, d, now).await?,
+        _ => (v, Vec::new()),
     };
     txn.commit().await?;
     events::publish_all(&follow_ups, TaskChange::Created);

@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{customer, customer_log, mileage_reading, staff, store, vehicle, vehicle_ownership};
+use entity::{
+    customer, customer_log, demo_car, lead, mileage_reading, sales_order, staff, store, test_drive,
+    vehicle, vehicle_ownership,
+};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -13,6 +16,7 @@ use crate::{
     customers::{store as customers, vehicles},
     error::ApiError,
     org::store as org,
+    sales::{drives, leads, orders},
 };
 
 /// The request's loader.
@@ -63,6 +67,22 @@ pub struct OwnershipOf(pub Uuid);
 /// The mileage readings of a vehicle.
 #[derive(Clone, Copy, Hash, PartialEq, Eq)]
 pub struct MileageOf(pub Uuid);
+
+/// A lead by id.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct LeadKey(pub Uuid);
+/// The leads of a customer.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct LeadsOf(pub Uuid);
+/// The test drives of a lead.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct DrivesOf(pub Uuid);
+/// The orders of a lead.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct OrdersOf(pub Uuid);
+/// A demo car by id.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct DemoCarKey(pub Uuid);
 
 /// The latest contacts of the customers the actor may see: the scope check
 /// and the log query run side by side, so that a nested `lastContact` costs
@@ -115,3 +135,8 @@ loader!(VehiclesOf => Vec<vehicle::Model>, |s, ids| vehicles::of_owners(&s.db, &
 loader!(PhonesOf => Vec<String>, |s, ids| customers::phones_of(&s.db, &ids));
 loader!(OwnershipOf => Vec<vehicle_ownership::Model>, |s, ids| vehicles::ownership_of(&s.db, &ids));
 loader!(MileageOf => Vec<mileage_reading::Model>, |s, ids| vehicles::mileage_of(&s.db, &ids));
+loader!(LeadKey => lead::Model, |s, ids| leads::by_ids(&s.db, &s.actor, &ids));
+loader!(LeadsOf => Vec<lead::Model>, |s, ids| leads::of_customers(&s.db, &ids));
+loader!(DrivesOf => Vec<test_drive::Model>, |s, ids| drives::of_leads(&s.db, &ids));
+loader!(OrdersOf => Vec<sales_order::Model>, |s, ids| orders::of_leads(&s.db, &ids));
+loader!(DemoCarKey => demo_car::Model, |s, ids| drives::cars_by_ids(&s.db, &s.actor, &ids));

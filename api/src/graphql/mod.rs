@@ -29,6 +29,10 @@ use crate::{
         self,
         graphql::{Notification, Task},
     },
+    sales::{
+        self,
+        graphql::{DemoCar, Lead, SalesOrder, TestDrive},
+    },
     AppState,
 };
 
@@ -52,6 +56,14 @@ pub enum Node {
     Task(Task),
     /// A notification.
     Notification(Notification),
+    /// A sales lead.
+    Lead(Lead),
+    /// A demo car.
+    DemoCar(DemoCar),
+    /// A test drive.
+    TestDrive(TestDrive),
+    /// A sales order.
+    SalesOrder(SalesOrder),
 }
 
 async fn resolve_node(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
@@ -80,7 +92,22 @@ async fn resolve_node(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
         NodeKind::Task => tasks::store::find(db, actor, uuid)
             .await?
             .map(|t| Node::Task(Task(t))),
-        NodeKind::Oem | NodeKind::DealerGroup | NodeKind::Notification => None,
+        NodeKind::Lead => sales::leads::find(db, actor, uuid)
+            .await?
+            .map(|l| Node::Lead(Lead(l))),
+        NodeKind::TestDrive => sales::drives::find(db, actor, uuid)
+            .await?
+            .map(|d| Node::TestDrive(TestDrive(d))),
+        NodeKind::SalesOrder => sales::orders::find(db, actor, uuid)
+            .await?
+            .map(|o| Node::SalesOrder(SalesOrder(o))),
+        NodeKind::DemoCar => sales::drives::cars_by_ids(db, actor, &[uuid])
+            .await?
+            .remove(&uuid)
+            .map(|c| Node::DemoCar(DemoCar(c))),
+        NodeKind::Oem | NodeKind::DealerGroup | NodeKind::Notification | NodeKind::LeadSource => {
+            None
+        }
     })
 }
 
@@ -99,6 +126,7 @@ fn all_labels() -> Vec<EnumLabels> {
         customers::rules::*,
         error::UserErrorCode,
         org::rules::DealerGrade,
+        sales::rules::*,
         tasks::{events::TaskChange, rules::*},
     };
     macro_rules! labels {
@@ -120,7 +148,14 @@ fn all_labels() -> Vec<EnumLabels> {
         TaskChange,
         NotificationChannel,
         NotificationCategory,
-        NotificationStatus
+        NotificationStatus,
+        LeadGrade,
+        LeadStatus,
+        PurchaseTiming,
+        LostReason,
+        TestDriveStatus,
+        OrderStatus,
+        PaymentMethod
     ]
 }
 
@@ -168,6 +203,7 @@ pub struct QueryRoot(
     auth::graphql::AuthQuery,
     org::graphql::OrgQuery,
     customers::graphql::CustomerQuery,
+    sales::graphql::SalesQuery,
 );
 
 /// The root mutation.
@@ -177,6 +213,7 @@ pub struct MutationRoot(
     auth::graphql::AuthMutation,
     org::graphql::OrgMutation,
     customers::graphql::CustomerMutation,
+    sales::graphql::SalesMutation,
 );
 
 /// The root subscription.

@@ -90,6 +90,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(ws::graphql_ws))
         .route("/assets/graphiql/{file}", get(assets::graphiql_asset))
+        .route("/hooks/leads", axum::routing::post(lead_hook))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -125,6 +126,15 @@ async fn graphiql(st: &HttpState) -> Response {
         );
     }
     Html(assets::GRAPHIQL_PAGE).into_response()
+}
+
+/// POST /hooks/leads: leads from portals and the store website.
+async fn lead_hook(
+    State(st): State<HttpState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    crate::sales::hooks::receive(&st.app.db, st.app.clock.now(), &headers, body).await
 }
 
 async fn readyz(State(st): State<HttpState>) -> Response {

@@ -100,7 +100,10 @@ pub async fn deactivate_staff<C: ConnectionTrait + TransactionTrait>(
     let (moved, moved_tasks) = match &to {
         Some(to) => (
             customers::reassign_all(&txn, actor, target.id, to.id, now).await?,
-            tasks::move_all(&txn, target.id, to.id, now).await?,
+            {
+                crate::sales::leads::follow_consultant(&txn, target.id, to.id, now).await?;
+                tasks::move_all(&txn, target.id, to.id, now).await?
+            },
         ),
         None => (0, Vec::new()),
     };

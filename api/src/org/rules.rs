@@ -137,6 +137,21 @@ store_settings! {
     task_escalation_hours: 1..=720 = 24;
     /// Delivery attempts before a notification is dead-lettered.
     notification_max_attempts: 1..=20 = 5;
+    /// Hour (store time) the showroom opens: first-response clocks run in
+    /// business hours only.
+    opening_hour: 0..=23 = 9;
+    /// Hour (store time) the showroom closes.
+    closing_hour: 1..=24 = 18;
+    /// Minutes of business hours within which a new lead gets its first
+    /// contact.
+    lead_first_response_minutes: 1..=1440 = 15;
+    /// Days without contact after which an open lead counts as dormant.
+    lead_dormant_days: 1..=365 = 30;
+    /// A consultant's commission per delivered car, in yuan.
+    commission_per_unit_yuan: 0..=100000 = 300;
+    /// A consultant's commission in permille of the net price (price less
+    /// discount), on top of the per-car amount.
+    commission_permille: 0..=100 = 0;
 }
 
 // The store's calendar: every business day in the product ("today", "in
@@ -208,6 +223,12 @@ impl StoreSettings {
             e.push((
                 "serviceRevisitMinDays".into(),
                 "must not exceed serviceRevisitMaxDays".into(),
+            ));
+        }
+        if self.opening_hour >= self.closing_hour {
+            e.push((
+                "openingHour".into(),
+                "must be before closingHour".into(),
             ));
         }
         if self.closed_weekdays == 127 {

@@ -312,6 +312,7 @@ pub async fn create_team<C: ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         store_id: Set(s.id),
         name: Set(name),
+        lead_turn: Set(0),
         created_at: Set(now),
     })
     .exec_with_returning(db)

@@ -93,6 +93,11 @@ pub struct RuleTarget {
     pub subject: Subject,
     /// Who caused the event.
     pub created_by: Option<Uuid>,
+    /// The person the work goes to (otherwise the rule's role queue).
+    pub assignee_id: Option<Uuid>,
+    /// For rules that fire again and again about one subject (a lead's
+    /// next follow-up): which firing, part of the unique rule key.
+    pub step: Option<i32>,
 }
 
 /// A task to insert: what differs between the ways tasks are born (rules,
@@ -121,6 +126,8 @@ pub struct NewTask {
     pub window: Window,
     /// The rule that made it; with the subject it forms the unique rule key.
     pub rule: Option<&'static str>,
+    /// Which firing of a repeating rule (part of the rule key).
+    pub step: Option<i32>,
     /// When to remind the assignee.
     pub remind_at: Option<DateTime<Utc>>,
     /// Highest escalation level.
@@ -140,8 +147,9 @@ impl NewTask {
             task_id: Set(id),
             remind_at: Set(at),
         });
-        let rule_key = match (self.rule, &self.subject) {
-            (Some(rule), Some((_, id))) => Some(format!("{rule}:{id}")),
+        let rule_key = match (self.rule, &self.subject, self.step) {
+            (Some(rule), Some((_, id)), None) => Some(format!("{rule}:{id}")),
+            (Some(rule), Some((_, id)), Some(n)) => Some(format!("{rule}:{id}:{n}")),
             _ => None,
         };
         let (subject_type, subject_id) = self.subject.unzip();
@@ -245,10 +253,11 @@ pub async fn create_from_rules<C: ConnectionTrait>(
             reason: spec.reason,
             subject: Some((subject.kind.to_string(), subject.id)),
             vehicle_id: about.vehicle_id,
-            assignee_id: None,
-            queue: spec.queue,
+            assignee_id: about.assignee_id,
+            queue: spec.queue.filter(|_| about.assignee_id.is_none()),
             window: spec.window,
             rule: Some(spec.rule),
+            step: about.step,
             remind_at: rules::remind_at(&settings, spec.window.due, now),
             max_escalation: spec.max_escalation,
             created_by: about.created_by,
@@ -284,6 +293,8 @@ pub async fn on_delivery<C: ConnectionTrait>(
             id: v.id,
         },
         created_by,
+        assignee_id: None,
+        step: None,
     };
     create_from_rules(db, &about, specs, now).await
 }
@@ -367,6 +378,84 @@ pub async fn cancel_for_subject<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(r.rows_affected)
+}
+
+/// Closes a subject's live tasks as done, because the work they asked for
+/// happened elsewhere (a lead's follow-up was logged). For the domain that
+/// owns the subject. Returns the tasks closed.
+pub async fn done_for_subject<C: ConnectionTrait>(
+    db: &C,
+    subject_id: Uuid,
+    outcome: &str,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let which = Condition::all()
+        .add(task::Column::SubjectId.eq(subject_id))
+        .add(task::Column::Status.is_in(LIVE));
+    let rows = task::Entity::find().filter(which.clone()).all(db).await?;
+    task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(TaskStatus::Done.as_str()))
+        .col_expr(task::Column::Outcome, Expr::value(outcome))
+        .col_expr(task::Column::CompletedBy, Expr::value(by))
+        .col_expr(task::Column::CompletedAt, Expr::value(now))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(which)
+        .exec(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|t| task::Model {
+            status: TaskStatus::Done.as_str().into(),
+            outcome: Some(outcome.into()),
+            completed_by: Some(by),
+            completed_at: Some(now),
+            updated_at: now,
+            ..t
+        })
+        .collect())
+}
+
+/// A subject's live tasks.
+pub async fn live_of_subject<C: ConnectionTrait>(
+    db: &C,
+    subject_id: Uuid,
+) -> ApiResult<Vec<task::Model>> {
+    Ok(task::Entity::find()
+        .filter(task::Column::SubjectId.eq(subject_id))
+        .filter(task::Column::Status.is_in(LIVE))
+        .all(db)
+        .await?)
+}
+
+/// Gives a subject's live tasks to another person (a lead reassigned).
+/// Returns the tasks as they are now.
+pub async fn give_subject_to<C: ConnectionTrait>(
+    db: &C,
+    subject_id: Uuid,
+    to: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let which = Condition::all()
+        .add(task::Column::SubjectId.eq(subject_id))
+        .add(task::Column::Status.is_in(LIVE));
+    let rows = task::Entity::find().filter(which.clone()).all(db).await?;
+    task::Entity::update_many()
+        .col_expr(task::Column::AssigneeId, Expr::value(to))
+        .col_expr(task::Column::AssigneeRole, Expr::value(Option::<String>::None))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(which)
+        .exec(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|t| task::Model {
+            assignee_id: Some(to),
+            assignee_role: None,
+            updated_at: now,
+            ..t
+        })
+        .collect())
 }
 
 /// A task created by hand.
@@ -537,6 +626,7 @@ pub async fn create_manual<C: ConnectionTrait + TransactionTrait>(
             latest: input.due_at,
         },
         rule: None,
+        step: None,
         remind_at: rules::remind_at(&settings, input.due_at, now),
         // Complaints escalate beyond the store (DOMAIN.md); other work stops at the manager.
         max_escalation: if input.kind == TaskKind::ComplaintResponse {
@@ -693,6 +783,7 @@ pub async fn complete<C: ConnectionTrait + TransactionTrait>(
                     latest: n.due_at,
                 },
                 rule: None,
+                step: None,
                 remind_at: rules::remind_at(&settings, n.due_at, now),
                 max_escalation: t.max_escalation_level,
                 created_by: Some(actor.staff_id),
@@ -1203,6 +1294,7 @@ pub async fn request_handover<C: ConnectionTrait + TransactionTrait>(
             latest: due,
         },
         rule: None,
+        step: None,
         remind_at: rules::remind_at(&settings, due, now),
         max_escalation: 1,
         created_by: Some(actor.staff_id),
