@@ -178,7 +178,10 @@ pub async fn seed_demo<C: ConnectionTrait + TransactionTrait>(
             .exec(&txn)
             .await?;
         }
-        for (n, (model, trim)) in [("锐界", "EcoBoost 245"), ("蒙迪欧", "智控豪华型")].iter().enumerate() {
+        for (n, (model, trim)) in [("锐界", "EcoBoost 245"), ("蒙迪欧", "智控豪华型")]
+            .iter()
+            .enumerate()
+        {
             entity::demo_car::Entity::insert(entity::demo_car::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 store_id: Set(id),
@@ -208,10 +211,9 @@ pub async fn seed_demo<C: ConnectionTrait + TransactionTrait>(
             store_id: Set(store.map(|(_, id)| *id)),
             // Consultants take turns at their store's webhook leads.
             team_id: Set(match (role, store) {
-                (Role::SalesConsultant, Some((_, sid))) => sales_teams
-                    .iter()
-                    .find(|(s, _)| s == sid)
-                    .map(|(_, t)| *t),
+                (Role::SalesConsultant, Some((_, sid))) => {
+                    sales_teams.iter().find(|(s, _)| s == sid).map(|(_, t)| *t)
+                }
                 _ => None,
             }),
             username: Set(username.to_string()),

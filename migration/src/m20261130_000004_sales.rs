@@ -75,7 +75,11 @@ impl MigrationTrait for Migration {
                 &["consultant_id", "status", "next_follow_up_at"][..],
                 false,
             ),
-            ("ix_lead_store", &["store_id", "status", "created_at"][..], false),
+            (
+                "ix_lead_store",
+                &["store_id", "status", "created_at"][..],
+                false,
+            ),
             ("ix_lead_customer", &["customer_id"][..], false),
         ] {
             m.create_index(index(name, "lead", cols, unique)).await?;
@@ -126,8 +130,13 @@ impl MigrationTrait for Migration {
         fk(&mut t, "demo_car_id", "demo_car");
         fk(&mut t, "consultant_id", "staff");
         m.create_table(t).await?;
-        m.create_index(index("ix_test_drive_lead", "test_drive", &["lead_id"], false))
-            .await?;
+        m.create_index(index(
+            "ix_test_drive_lead",
+            "test_drive",
+            &["lead_id"],
+            false,
+        ))
+        .await?;
 
         // One row per booked quarter hour of a demo car or a consultant: the
         // primary key is what makes double booking impossible, on both
@@ -186,7 +195,10 @@ impl MigrationTrait for Migration {
         for (name, cols) in [
             ("ix_sales_order_lead", &["lead_id"][..]),
             ("ix_sales_order_store", &["store_id", "created_at"][..]),
-            ("ix_sales_order_consultant", &["consultant_id", "created_at"][..]),
+            (
+                "ix_sales_order_consultant",
+                &["consultant_id", "created_at"][..],
+            ),
         ] {
             m.create_index(index(name, "sales_order", cols, false))
                 .await?;

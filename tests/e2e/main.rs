@@ -12,6 +12,7 @@ mod ops;
 mod org;
 mod privacy;
 mod readme;
+mod sales;
 mod schema;
 mod scoping;
 mod store_day;

@@ -25,13 +25,13 @@ use crate::{
         self,
         graphql::{Staff, Store, Team},
     },
-    tasks::{
-        self,
-        graphql::{Notification, Task},
-    },
     sales::{
         self,
         graphql::{DemoCar, Lead, SalesOrder, TestDrive},
+    },
+    tasks::{
+        self,
+        graphql::{Notification, Task},
     },
     AppState,
 };

@@ -226,10 +226,7 @@ impl StoreSettings {
             ));
         }
         if self.opening_hour >= self.closing_hour {
-            e.push((
-                "openingHour".into(),
-                "must be before closingHour".into(),
-            ));
+            e.push(("openingHour".into(), "must be before closingHour".into()));
         }
         if self.closed_weekdays == 127 {
             e.push((

@@ -16,7 +16,10 @@ use super::{
 };
 use crate::{
     auth::{Actor, Role},
-    customers::{directory, rules::{self as text_rules, Channel}},
+    customers::{
+        directory,
+        rules::{self as text_rules, Channel},
+    },
     error::{ApiError, ApiResult, UserErrorCode},
     ids::{self, NodeKind},
 };
@@ -130,9 +133,7 @@ pub async fn cars_by_ids<C: ConnectionTrait>(
 
 /// The test drives the actor may see: those of visible leads.
 fn visible(actor: &Actor) -> Condition {
-    Condition::all().add(
-        test_drive::Column::CustomerId.in_subquery(directory::visible_ids(actor)),
-    )
+    Condition::all().add(test_drive::Column::CustomerId.in_subquery(directory::visible_ids(actor)))
 }
 
 /// A test drive by id, if visible.
@@ -312,10 +313,16 @@ async fn writable_drive<C: ConnectionTrait>(
 ) -> ApiResult<(test_drive::Model, lead::Model)> {
     actor.own_store()?;
     let id = ids::decode_field(id, NodeKind::TestDrive, "testDriveId")?;
-    let d = find(db, actor, id)
-        .await?
-        .ok_or_else(|| ApiError::field("testDriveId", UserErrorCode::NotFound, "no such test drive"))?;
-    let l = leads::writable(db, actor, &ids::encode(NodeKind::Lead, d.lead_id), "testDriveId").await?;
+    let d = find(db, actor, id).await?.ok_or_else(|| {
+        ApiError::field("testDriveId", UserErrorCode::NotFound, "no such test drive")
+    })?;
+    let l = leads::writable(
+        db,
+        actor,
+        &ids::encode(NodeKind::Lead, d.lead_id),
+        "testDriveId",
+    )
+    .await?;
     if d.status != TestDriveStatus::Booked.as_str() {
         return Err(ApiError::field(
             "testDriveId",
@@ -352,13 +359,16 @@ pub async fn complete<C: ConnectionTrait + TransactionTrait>(
     input: CompleteTestDriveInput,
 ) -> ApiResult<test_drive::Model> {
     let (d, l) = writable_drive(db, actor, &input.test_drive_id).await?;
-    let signed = input.agreement_signed_at.or(d.agreement_signed_at).ok_or_else(|| {
-        ApiError::field(
-            "agreementSignedAt",
-            UserErrorCode::Required,
-            "no test drive without the signed agreement",
-        )
-    })?;
+    let signed = input
+        .agreement_signed_at
+        .or(d.agreement_signed_at)
+        .ok_or_else(|| {
+            ApiError::field(
+                "agreementSignedAt",
+                UserErrorCode::Required,
+                "no test drive without the signed agreement",
+            )
+        })?;
     if signed > now {
         return Err(ApiError::field(
             "agreementSignedAt",
@@ -374,7 +384,11 @@ pub async fn complete<C: ConnectionTrait + TransactionTrait>(
         ));
     }
     if input.rating.is_some_and(|r| !(1..=5).contains(&r)) {
-        return Err(ApiError::field("rating", UserErrorCode::OutOfRange, "rating is 1 to 5"));
+        return Err(ApiError::field(
+            "rating",
+            UserErrorCode::OutOfRange,
+            "rating is 1 to 5",
+        ));
     }
     let feedback = text_rules::opt_text(input.feedback.as_deref(), "feedback", 2000)?;
     let txn = db.begin().await?;
@@ -397,7 +411,10 @@ pub async fn complete<C: ConnectionTrait + TransactionTrait>(
         &l,
         Some(actor.staff_id),
         Channel::InPerson,
-        format!("Test drive done ({} km){rating}", input.end_km - input.start_km),
+        format!(
+            "Test drive done ({} km){rating}",
+            input.end_km - input.start_km
+        ),
         feedback,
         now,
     )

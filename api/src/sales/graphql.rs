@@ -167,9 +167,16 @@ impl Lead {
     }
     /// The day by which an H, A or B lead expects to buy (the store's
     /// purchase horizon from the last contact).
-    async fn purchase_expected_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NaiveDate>> {
+    async fn purchase_expected_by(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<NaiveDate>> {
         let s = self.settings(ctx).await?;
-        let from = self.0.last_contact_at.unwrap_or(self.0.created_at).date_naive();
+        let from = self
+            .0
+            .last_contact_at
+            .unwrap_or(self.0.created_at)
+            .date_naive();
         Ok(rules::horizon_days(&s, leads::grade(&self.0))
             .map(|d| from + chrono::Duration::days(d as i64)))
     }
@@ -261,7 +268,11 @@ impl TestDrive {
     }
     /// The demo car.
     async fn demo_car(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DemoCar>> {
-        Ok(ctx.loader()?.load_one(DemoCarKey(self.0.demo_car_id)).await?.map(DemoCar))
+        Ok(ctx
+            .loader()?
+            .load_one(DemoCarKey(self.0.demo_car_id))
+            .await?
+            .map(DemoCar))
     }
     /// The consultant riding along.
     async fn consultant(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Staff>> {
@@ -686,7 +697,11 @@ impl SalesQuery {
     }
 
     /// A store's lead board (its managers, the group and the OEM).
-    async fn lead_board(&self, ctx: &Context<'_>, store_id: ID) -> async_graphql::Result<LeadBoard> {
+    async fn lead_board(
+        &self,
+        ctx: &Context<'_>,
+        store_id: ID,
+    ) -> async_graphql::Result<LeadBoard> {
         let b = leads::board(ctx.db()?, ctx.actor()?, &store_id, ctx.now()?).await?;
         Ok(LeadBoard {
             unassigned: b.unassigned,
@@ -711,7 +726,11 @@ impl SalesQuery {
     }
 
     /// The store's demo fleet.
-    async fn demo_cars(&self, ctx: &Context<'_>, available: Option<bool>) -> async_graphql::Result<Vec<DemoCar>> {
+    async fn demo_cars(
+        &self,
+        ctx: &Context<'_>,
+        available: Option<bool>,
+    ) -> async_graphql::Result<Vec<DemoCar>> {
         let cars = drives::cars(ctx.db()?, ctx.actor()?, available).await?;
         Ok(cars.into_iter().map(DemoCar).collect())
     }
@@ -745,7 +764,11 @@ impl SalesQuery {
 
     /// Quota, orders, deliveries and commission of a month (`YYYY-MM`): a
     /// consultant their own, a store manager the store's.
-    async fn sales_performance(&self, ctx: &Context<'_>, month: String) -> async_graphql::Result<Vec<Performance>> {
+    async fn sales_performance(
+        &self,
+        ctx: &Context<'_>,
+        month: String,
+    ) -> async_graphql::Result<Vec<Performance>> {
         Ok(orders::performance(ctx.db()?, ctx.actor()?, &month).await?)
     }
 
@@ -763,8 +786,13 @@ pub struct SalesMutation;
 #[Object]
 impl SalesMutation {
     /// Opens a lead; a mobile the store knows attaches it to that customer.
-    async fn create_lead(&self, ctx: &Context<'_>, input: CreateLeadInput) -> async_graphql::Result<CreateLeadPayload> {
-        let (v, user_errors) = into_payload(leads::create(ctx.db()?, ctx.actor()?, ctx.now()?, input).await)?;
+    async fn create_lead(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateLeadInput,
+    ) -> async_graphql::Result<CreateLeadPayload> {
+        let (v, user_errors) =
+            into_payload(leads::create(ctx.db()?, ctx.actor()?, ctx.now()?, input).await)?;
         Ok(CreateLeadPayload {
             attached_to_existing: v.as_ref().is_some_and(|(_, a)| *a),
             lead: v.map(|(l, _)| Lead(l)),
@@ -773,23 +801,51 @@ impl SalesMutation {
     }
 
     /// Gives a lead to a consultant or a team's next in turn (store managers).
-    async fn assign_lead(&self, ctx: &Context<'_>, input: AssignLeadInput) -> async_graphql::Result<LeadPayload> {
-        LeadPayload::from_result(leads::assign(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, Lead)
+    async fn assign_lead(
+        &self,
+        ctx: &Context<'_>,
+        input: AssignLeadInput,
+    ) -> async_graphql::Result<LeadPayload> {
+        LeadPayload::from_result(
+            leads::assign(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            Lead,
+        )
     }
 
     /// Logs a follow-up and schedules the next on the grade's cadence.
-    async fn log_lead_follow_up(&self, ctx: &Context<'_>, input: LogLeadFollowUpInput) -> async_graphql::Result<LeadPayload> {
-        LeadPayload::from_result(leads::log_follow_up(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, Lead)
+    async fn log_lead_follow_up(
+        &self,
+        ctx: &Context<'_>,
+        input: LogLeadFollowUpInput,
+    ) -> async_graphql::Result<LeadPayload> {
+        LeadPayload::from_result(
+            leads::log_follow_up(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            Lead,
+        )
     }
 
     /// Closes a lead as lost, with the reason.
-    async fn mark_lead_lost(&self, ctx: &Context<'_>, input: MarkLeadLostInput) -> async_graphql::Result<LeadPayload> {
-        LeadPayload::from_result(leads::mark_lost(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, Lead)
+    async fn mark_lead_lost(
+        &self,
+        ctx: &Context<'_>,
+        input: MarkLeadLostInput,
+    ) -> async_graphql::Result<LeadPayload> {
+        LeadPayload::from_result(
+            leads::mark_lost(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            Lead,
+        )
     }
 
     /// Adds a demo car (store managers).
-    async fn create_demo_car(&self, ctx: &Context<'_>, input: CreateDemoCarInput) -> async_graphql::Result<DemoCarPayload> {
-        DemoCarPayload::from_result(drives::create_car(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, DemoCar)
+    async fn create_demo_car(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateDemoCarInput,
+    ) -> async_graphql::Result<DemoCarPayload> {
+        DemoCarPayload::from_result(
+            drives::create_car(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            DemoCar,
+        )
     }
 
     /// Takes a demo car out of the fleet or back (store managers).
@@ -799,12 +855,22 @@ impl SalesMutation {
         demo_car_id: ID,
         available: bool,
     ) -> async_graphql::Result<DemoCarPayload> {
-        DemoCarPayload::from_result(drives::set_available(ctx.db()?, ctx.actor()?, &demo_car_id, available).await, DemoCar)
+        DemoCarPayload::from_result(
+            drives::set_available(ctx.db()?, ctx.actor()?, &demo_car_id, available).await,
+            DemoCar,
+        )
     }
 
     /// Books a test drive; a car or consultant already booked then answers CONFLICT.
-    async fn book_test_drive(&self, ctx: &Context<'_>, input: BookTestDriveInput) -> async_graphql::Result<TestDrivePayload> {
-        TestDrivePayload::from_result(drives::book(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, TestDrive)
+    async fn book_test_drive(
+        &self,
+        ctx: &Context<'_>,
+        input: BookTestDriveInput,
+    ) -> async_graphql::Result<TestDrivePayload> {
+        TestDrivePayload::from_result(
+            drives::book(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            TestDrive,
+        )
     }
 
     /// Records a test drive driven; the lead moves to TEST_DRIVEN.
@@ -813,12 +879,22 @@ impl SalesMutation {
         ctx: &Context<'_>,
         input: CompleteTestDriveInput,
     ) -> async_graphql::Result<TestDrivePayload> {
-        TestDrivePayload::from_result(drives::complete(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, TestDrive)
+        TestDrivePayload::from_result(
+            drives::complete(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            TestDrive,
+        )
     }
 
     /// Cancels a booked test drive.
-    async fn cancel_test_drive(&self, ctx: &Context<'_>, test_drive_id: ID) -> async_graphql::Result<TestDrivePayload> {
-        TestDrivePayload::from_result(drives::cancel(ctx.db()?, ctx.actor()?, ctx.now()?, &test_drive_id).await, TestDrive)
+    async fn cancel_test_drive(
+        &self,
+        ctx: &Context<'_>,
+        test_drive_id: ID,
+    ) -> async_graphql::Result<TestDrivePayload> {
+        TestDrivePayload::from_result(
+            drives::cancel(ctx.db()?, ctx.actor()?, ctx.now()?, &test_drive_id).await,
+            TestDrive,
+        )
     }
 
     /// Opens a draft order on a lead.
@@ -827,7 +903,10 @@ impl SalesMutation {
         ctx: &Context<'_>,
         input: CreateSalesOrderInput,
     ) -> async_graphql::Result<SalesOrderPayload> {
-        SalesOrderPayload::from_result(orders::create(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, SalesOrder)
+        SalesOrderPayload::from_result(
+            orders::create(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            SalesOrder,
+        )
     }
 
     /// Moves an order on: CONFIRMED, DEPOSIT_PAID, READY.
@@ -836,7 +915,10 @@ impl SalesMutation {
         ctx: &Context<'_>,
         input: AdvanceSalesOrderInput,
     ) -> async_graphql::Result<SalesOrderPayload> {
-        SalesOrderPayload::from_result(orders::advance(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, SalesOrder)
+        SalesOrderPayload::from_result(
+            orders::advance(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            SalesOrder,
+        )
     }
 
     /// Cancels an order; the lead is followed up again.
@@ -845,12 +927,22 @@ impl SalesMutation {
         ctx: &Context<'_>,
         input: CancelSalesOrderInput,
     ) -> async_graphql::Result<SalesOrderPayload> {
-        SalesOrderPayload::from_result(orders::cancel(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, SalesOrder)
+        SalesOrderPayload::from_result(
+            orders::cancel(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            SalesOrder,
+        )
     }
 
     /// Records PDI checks on an order.
-    async fn record_pdi(&self, ctx: &Context<'_>, input: RecordPdiInput) -> async_graphql::Result<SalesOrderPayload> {
-        SalesOrderPayload::from_result(orders::record_pdi(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, SalesOrder)
+    async fn record_pdi(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPdiInput,
+    ) -> async_graphql::Result<SalesOrderPayload> {
+        SalesOrderPayload::from_result(
+            orders::record_pdi(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            SalesOrder,
+        )
     }
 
     /// Hands the car over: vehicle, warranty, owner, revisit and first-service reminder.
@@ -859,7 +951,10 @@ impl SalesMutation {
         ctx: &Context<'_>,
         input: DeliverSalesOrderInput,
     ) -> async_graphql::Result<SalesOrderPayload> {
-        SalesOrderPayload::from_result(orders::deliver(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, SalesOrder)
+        SalesOrderPayload::from_result(
+            orders::deliver(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            SalesOrder,
+        )
     }
 
     /// Replaces the store's PDI checklist (store managers).
@@ -868,12 +963,22 @@ impl SalesMutation {
         ctx: &Context<'_>,
         input: SetPdiChecklistInput,
     ) -> async_graphql::Result<PdiChecklistPayload> {
-        PdiChecklistPayload::from_result(orders::set_checklist(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, |v| v)
+        PdiChecklistPayload::from_result(
+            orders::set_checklist(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            |v| v,
+        )
     }
 
     /// Sets a consultant's monthly quota (store managers).
-    async fn set_sales_quota(&self, ctx: &Context<'_>, input: SetSalesQuotaInput) -> async_graphql::Result<SalesQuotaPayload> {
-        SalesQuotaPayload::from_result(orders::set_quota(ctx.db()?, ctx.actor()?, ctx.now()?, input).await, |q| q.units)
+    async fn set_sales_quota(
+        &self,
+        ctx: &Context<'_>,
+        input: SetSalesQuotaInput,
+    ) -> async_graphql::Result<SalesQuotaPayload> {
+        SalesQuotaPayload::from_result(
+            orders::set_quota(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            |q| q.units,
+        )
     }
 
     /// Creates a webhook source and its secret (store managers).
@@ -882,7 +987,8 @@ impl SalesMutation {
         ctx: &Context<'_>,
         input: CreateLeadSourceInput,
     ) -> async_graphql::Result<CreateLeadSourcePayload> {
-        let (v, user_errors) = into_payload(hooks::create_source(ctx.db()?, ctx.actor()?, ctx.now()?, input).await)?;
+        let (v, user_errors) =
+            into_payload(hooks::create_source(ctx.db()?, ctx.actor()?, ctx.now()?, input).await)?;
         Ok(CreateLeadSourcePayload {
             secret: v.as_ref().map(|s| s.secret.clone()),
             source: v.map(LeadSource),

@@ -73,7 +73,11 @@ pub async fn create_source<C: ConnectionTrait>(
             .one(db)
             .await?;
         if ok.is_none() {
-            return Err(ApiError::field("teamId", UserErrorCode::NotFound, "no such team"));
+            return Err(ApiError::field(
+                "teamId",
+                UserErrorCode::NotFound,
+                "no such team",
+            ));
         }
     }
     let mut raw = [0u8; 32];
@@ -93,13 +97,20 @@ pub async fn create_source<C: ConnectionTrait>(
         .await
         .map_err(|e| {
             ApiError::on_unique(e, || {
-                crate::error::UserError::at("name", UserErrorCode::Duplicate, "a source with this name exists")
+                crate::error::UserError::at(
+                    "name",
+                    UserErrorCode::Duplicate,
+                    "a source with this name exists",
+                )
             })
         })
 }
 
 /// The store's sources (store managers); secrets are never listed.
-pub async fn sources<C: ConnectionTrait>(db: &C, actor: &Actor) -> ApiResult<Vec<lead_source::Model>> {
+pub async fn sources<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+) -> ApiResult<Vec<lead_source::Model>> {
     actor.require(&[Role::StoreManager])?;
     let store_id = actor.own_store()?;
     Ok(lead_source::Entity::find()
@@ -153,9 +164,21 @@ pub fn signed(secret: &str, body: &[u8], signature: &str) -> bool {
 /// POST /hooks/leads: 202 with the lead's id (also for a resend, marked
 /// `duplicate`), 401 for an unknown source or a bad signature, 400 for a
 /// body that is not a lead, naming the field.
-pub async fn receive(db: &DatabaseConnection, now: DateTime<Utc>, headers: &HeaderMap, body: Bytes) -> Response {
+pub async fn receive(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
     let header = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let unknown = || refuse(StatusCode::UNAUTHORIZED, "BAD_SIGNATURE", "unknown source or bad signature", None);
+    let unknown = || {
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            "BAD_SIGNATURE",
+            "unknown source or bad signature",
+            None,
+        )
+    };
     let Some(source_id) = ids::decode(header(SOURCE_HEADER), NodeKind::LeadSource) else {
         return unknown();
     };
@@ -186,9 +209,16 @@ pub async fn receive(db: &DatabaseConnection, now: DateTime<Utc>, headers: &Head
             .into_response(),
         Err(ApiError::User(errs)) => {
             let e = errs.first();
-            let field = e.and_then(|e| e.field.as_ref()).and_then(|f| f.last().cloned());
+            let field = e
+                .and_then(|e| e.field.as_ref())
+                .and_then(|f| f.last().cloned());
             let message = e.map(|e| e.message.clone()).unwrap_or_default();
-            refuse(StatusCode::BAD_REQUEST, "BAD_BODY", &message, field.as_deref())
+            refuse(
+                StatusCode::BAD_REQUEST,
+                "BAD_BODY",
+                &message,
+                field.as_deref(),
+            )
         }
         Err(e) => internal(e),
     }
@@ -200,10 +230,19 @@ fn internal(e: ApiError) -> Response {
     } else {
         tracing::error!(error = ?e, "webhook lead failed");
     }
-    refuse(StatusCode::SERVICE_UNAVAILABLE, "INTERNAL", "try again later", None)
+    refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "INTERNAL",
+        "try again later",
+        None,
+    )
 }
 
-async fn earlier<C: ConnectionTrait>(db: &C, source: Uuid, external: &str) -> ApiResult<Option<Uuid>> {
+async fn earlier<C: ConnectionTrait>(
+    db: &C,
+    source: Uuid,
+    external: &str,
+) -> ApiResult<Option<Uuid>> {
     Ok(lead::Entity::find()
         .filter(lead::Column::SourceId.eq(source))
         .filter(lead::Column::ExternalId.eq(external))
@@ -260,7 +299,11 @@ async fn accept(
                 Ok(c) => c,
                 Err(ApiError::Db(e)) if ApiError::is_unique_violation(&e) => {
                     drop(txn);
-                    return Err(ApiError::field("mobile", UserErrorCode::Conflict, "this mobile arrived twice at once; send again"));
+                    return Err(ApiError::field(
+                        "mobile",
+                        UserErrorCode::Conflict,
+                        "this mobile arrived twice at once; send again",
+                    ));
                 }
                 Err(e) => return Err(e),
             }
@@ -281,7 +324,11 @@ async fn accept(
         purchase_timing: timing,
         trade_in: l.trade_in,
         trade_in_model: texts.trade_in_model,
-        grade: if timing == PurchaseTiming::Unknown { LeadGrade::B } else { timing.grade() },
+        grade: if timing == PurchaseTiming::Unknown {
+            LeadGrade::B
+        } else {
+            timing.grade()
+        },
     };
     match leads::open(&txn, new, &customer, consultant, None, now).await {
         Ok((lead, made)) => {
@@ -291,7 +338,9 @@ async fn accept(
         }
         Err(ApiError::Db(e)) if ApiError::is_unique_violation(&e) => {
             drop(txn);
-            let id = earlier(db, source.id, &external).await?.ok_or(ApiError::Db(e))?;
+            let id = earlier(db, source.id, &external)
+                .await?
+                .ok_or(ApiError::Db(e))?;
             Ok((id, true))
         }
         Err(e) => Err(e),

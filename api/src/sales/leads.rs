@@ -9,8 +9,8 @@ use entity::{customer, lead, staff, team};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -40,7 +40,8 @@ const OPEN: [&str; 4] = ["NEW", "CONTACTED", "TEST_DRIVEN", "ORDERED"];
 /// The leads the actor may see: those of the customers the actor may see
 /// (a consultant's own, the store's for store staff, consented ones beyond).
 pub fn visible(actor: &Actor) -> Condition {
-    let c = Condition::all().add(lead::Column::CustomerId.in_subquery(directory::visible_ids(actor)));
+    let c =
+        Condition::all().add(lead::Column::CustomerId.in_subquery(directory::visible_ids(actor)));
     if actor.role == Role::SalesConsultant {
         // The same set, said so that the consultant index answers it.
         c.add(lead::Column::ConsultantId.eq(actor.staff_id))
@@ -272,9 +273,15 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         input.trade_in_model.as_deref(),
         input.budget_yuan,
     )?;
-    let named = ids::decode_opt(input.consultant_id.as_ref(), NodeKind::Staff, "consultantId")?;
+    let named = ids::decode_opt(
+        input.consultant_id.as_ref(),
+        NodeKind::Staff,
+        "consultantId",
+    )?;
     let team = ids::decode_opt(input.team_id.as_ref(), NodeKind::Team, "teamId")?;
-    if actor.role != Role::StoreManager && (named.is_some_and(|n| n != actor.staff_id) || team.is_some()) {
+    if actor.role != Role::StoreManager
+        && (named.is_some_and(|n| n != actor.staff_id) || team.is_some())
+    {
         return Err(ApiError::field(
             "consultantId",
             UserErrorCode::NotAllowed,
@@ -293,10 +300,12 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
                 Some(c) if directory::find(db, actor, c.id).await?.is_some() => Some(c),
                 Some(_) => {
                     // Answer exactly as createCustomer would.
-                    return Err(customers::create(db, actor, now, customer_input(&input, mobile))
-                        .await
-                        .err()
-                        .unwrap_or(ApiError::NotFound));
+                    return Err(
+                        customers::create(db, actor, now, customer_input(&input, mobile))
+                            .await
+                            .err()
+                            .unwrap_or(ApiError::NotFound),
+                    );
                 }
                 None => None,
             }
@@ -623,14 +632,22 @@ pub async fn assign<C: ConnectionTrait + TransactionTrait>(
 ) -> ApiResult<lead::Model> {
     actor.require(&[Role::StoreManager])?;
     let l = writable(db, actor, &input.lead_id, "leadId").await?;
-    let named = ids::decode_opt(input.consultant_id.as_ref(), NodeKind::Staff, "consultantId")?;
+    let named = ids::decode_opt(
+        input.consultant_id.as_ref(),
+        NodeKind::Staff,
+        "consultantId",
+    )?;
     let team = ids::decode_opt(input.team_id.as_ref(), NodeKind::Team, "teamId")?;
     let to = match (named, team) {
         (Some(id), _) => active_consultant(db, l.store_id, id, "consultantId").await?,
         (None, Some(team)) => {
             check_team(db, l.store_id, team).await?;
             next_in_team(db, team).await?.ok_or_else(|| {
-                ApiError::field("teamId", UserErrorCode::NotFound, "the team has no active consultant")
+                ApiError::field(
+                    "teamId",
+                    UserErrorCode::NotFound,
+                    "the team has no active consultant",
+                )
             })?
         }
         (None, None) => {
@@ -767,8 +784,13 @@ pub async fn log_follow_up<C: ConnectionTrait + TransactionTrait>(
     if l2.consultant_id.is_none() {
         spec.queue = Some(Role::StoreManager);
     }
-    let made = tasks::create_from_rules(&txn, &target(&l2, l2.consultant_id, Some(step)), vec![spec], now)
-        .await?;
+    let made = tasks::create_from_rules(
+        &txn,
+        &target(&l2, l2.consultant_id, Some(step)),
+        vec![spec],
+        now,
+    )
+    .await?;
     txn.commit().await?;
     events::publish_all(&done, TaskChange::Completed);
     events::publish_all(&made, TaskChange::Created);
@@ -830,7 +852,10 @@ pub async fn mark_lost<C: ConnectionTrait + TransactionTrait>(
         .col_expr(lead::Column::LostToBrand, Expr::value(brand.clone()))
         .col_expr(lead::Column::LostToModel, Expr::value(model.clone()))
         .col_expr(lead::Column::LostNote, Expr::value(note_text.clone()))
-        .col_expr(lead::Column::NextFollowUpAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            lead::Column::NextFollowUpAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .col_expr(lead::Column::ClosedAt, Expr::value(now))
         .col_expr(lead::Column::UpdatedAt, Expr::value(now))
         .filter(lead::Column::Id.eq(l.id))
@@ -847,7 +872,11 @@ pub async fn mark_lost<C: ConnectionTrait + TransactionTrait>(
         &l,
         Some(actor.staff_id),
         Channel::System,
-        format!("Lead lost ({}){}", input.reason.as_str(), competitor.trim_end()),
+        format!(
+            "Lead lost ({}){}",
+            input.reason.as_str(),
+            competitor.trim_end()
+        ),
         note_text,
         now,
     )
@@ -898,7 +927,10 @@ pub async fn advance<C: ConnectionTrait>(
     if !next.is_open() {
         q = q
             .col_expr(lead::Column::ClosedAt, Expr::value(now))
-            .col_expr(lead::Column::NextFollowUpAt, Expr::value(Option::<DateTime<Utc>>::None));
+            .col_expr(
+                lead::Column::NextFollowUpAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            );
     }
     q.filter(lead::Column::Id.eq(l.id)).exec(db).await?;
     Ok(())
@@ -921,7 +953,10 @@ pub async fn reopen<C: ConnectionTrait>(
     );
     let step = l.follow_ups + 1;
     lead::Entity::update_many()
-        .col_expr(lead::Column::Status, Expr::value(LeadStatus::Contacted.as_str()))
+        .col_expr(
+            lead::Column::Status,
+            Expr::value(LeadStatus::Contacted.as_str()),
+        )
         .col_expr(lead::Column::NextFollowUpAt, Expr::value(spec.window.due))
         .col_expr(lead::Column::FollowUps, Expr::value(step))
         .col_expr(lead::Column::UpdatedAt, Expr::value(now))
@@ -989,15 +1024,25 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(c) = filter.channel {
         q = q.filter(lead::Column::Channel.eq(c.as_str()));
     }
-    if let Some(id) = ids::decode_opt(filter.consultant_id.as_ref(), NodeKind::Staff, "consultantId")? {
+    if let Some(id) = ids::decode_opt(
+        filter.consultant_id.as_ref(),
+        NodeKind::Staff,
+        "consultantId",
+    )? {
         q = q.filter(lead::Column::ConsultantId.eq(id));
     }
-    if let Some(id) = ids::decode_opt(filter.customer_id.as_ref(), NodeKind::Customer, "customerId")? {
+    if let Some(id) = ids::decode_opt(
+        filter.customer_id.as_ref(),
+        NodeKind::Customer,
+        "customerId",
+    )? {
         q = q.filter(lead::Column::CustomerId.eq(id));
     }
     let open = || lead::Column::Status.is_in(OPEN);
     if filter.unassigned == Some(true) {
-        q = q.filter(lead::Column::ConsultantId.is_null()).filter(open());
+        q = q
+            .filter(lead::Column::ConsultantId.is_null())
+            .filter(open());
     }
     if filter.first_response_late == Some(true) {
         q = q
@@ -1108,7 +1153,12 @@ pub async fn board<C: ConnectionTrait>(
     store: &ID,
     now: DateTime<Utc>,
 ) -> ApiResult<Board> {
-    actor.require(&[Role::StoreManager, Role::GroupManager, Role::OemStaff, Role::Admin])?;
+    actor.require(&[
+        Role::StoreManager,
+        Role::GroupManager,
+        Role::OemStaff,
+        Role::Admin,
+    ])?;
     let store_id = ids::decode(store, NodeKind::Store).ok_or(ApiError::NotFound)?;
     if !matches!(actor.reach(), Reach::Store(s) if s == store_id)
         && !actor.reaches_store(db, store_id).await?
@@ -1132,7 +1182,10 @@ pub async fn board<C: ConnectionTrait>(
             ),
             "late",
         )
-        .column_as(when(Condition::all().add(lead::Column::NextFollowUpAt.lt(now))), "overdue")
+        .column_as(
+            when(Condition::all().add(lead::Column::NextFollowUpAt.lt(now))),
+            "overdue",
+        )
         .column_as(
             when(
                 Condition::any()
@@ -1202,7 +1255,10 @@ fn fold_board(rows: Vec<Grouped>) -> Board {
             })
             .collect::<Vec<_>>()
     };
-    b.by_status = ordered(status, &["NEW", "CONTACTED", "TEST_DRIVEN", "ORDERED", "WON", "LOST"]);
+    b.by_status = ordered(
+        status,
+        &["NEW", "CONTACTED", "TEST_DRIVEN", "ORDERED", "WON", "LOST"],
+    );
     b.by_grade = ordered(grade, &["H", "A", "B", "C"]);
     let mut c: Vec<_> = per.into_values().collect();
     c.sort_by_key(|l| l.staff_id);
@@ -1269,7 +1325,9 @@ pub async fn outcomes<C: ConnectionTrait>(
         Role::Admin,
     ])?;
     if to <= from || (to - from).num_days() > 366 {
-        return Err(ApiError::BadInput("`to` must be after `from`, at most a year later".into()));
+        return Err(ApiError::BadInput(
+            "`to` must be after `from`, at most a year later".into(),
+        ));
     }
     let tz = match actor.store_id {
         Some(s) => org::zone_of(db, s).await?,
@@ -1279,11 +1337,15 @@ pub async fn outcomes<C: ConnectionTrait>(
         .select_only()
         .column_as(Expr::col(lead::Column::Id).count(), "leads")
         .column_as(
-            Expr::case(lead::Column::Status.eq("WON"), 1).finally(0).sum(),
+            Expr::case(lead::Column::Status.eq("WON"), 1)
+                .finally(0)
+                .sum(),
             "won",
         )
         .column_as(
-            Expr::case(lead::Column::Status.eq("LOST"), 1).finally(0).sum(),
+            Expr::case(lead::Column::Status.eq("LOST"), 1)
+                .finally(0)
+                .sum(),
             "lost",
         )
         .filter(lead::Column::StoreId.in_subquery(actor.store_ids_query()))
@@ -1308,10 +1370,9 @@ pub async fn outcomes<C: ConnectionTrait>(
             .await?
             .into_iter()
             .map(|r| {
-                let k = r
-                    .k
-                    .map(|id| ids::encode(NodeKind::Staff, id).0)
-                    .unwrap_or_else(|| "UNASSIGNED".into());
+                let k =
+                    r.k.map(|id| ids::encode(NodeKind::Staff, id).0)
+                        .unwrap_or_else(|| "UNASSIGNED".into());
                 row(k, r.leads, r.won, r.lost)
             })
             .collect(),

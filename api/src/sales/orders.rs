@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use entity::{lead, pdi_item, sales_order, sales_quota, staff};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -144,7 +145,11 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     }
     let l = leads::writable(db, actor, &input.lead_id, "leadId").await?;
     let consultant = l.consultant_id.ok_or_else(|| {
-        ApiError::field("leadId", UserErrorCode::Conflict, "assign the lead to a consultant first")
+        ApiError::field(
+            "leadId",
+            UserErrorCode::Conflict,
+            "assign the lead to a consultant first",
+        )
     })?;
     if leads::status(&l) == LeadStatus::Ordered {
         return Err(ApiError::field(
@@ -184,13 +189,21 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         PaymentMethod::Loan => {
             let provider = text_rules::opt_text(p.loan_provider.as_deref(), "loanProvider", 50)?
                 .ok_or_else(|| {
-                    ApiError::field("loanProvider", UserErrorCode::Required, "a loan needs its provider")
+                    ApiError::field(
+                        "loanProvider",
+                        UserErrorCode::Required,
+                        "a loan needs its provider",
+                    )
                 })?;
             let term = p
                 .loan_term_months
                 .filter(|t| (6..=84).contains(t))
                 .ok_or_else(|| {
-                    ApiError::field("loanTermMonths", UserErrorCode::OutOfRange, "loan terms run 6 to 84 months")
+                    ApiError::field(
+                        "loanTermMonths",
+                        UserErrorCode::OutOfRange,
+                        "loan terms run 6 to 84 months",
+                    )
                 })?;
             let down = yuan(p.down_payment_yuan.unwrap_or(0), "downPaymentYuan")?;
             if down > price - discount {
@@ -220,9 +233,21 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         loan_provider: Set(provider),
         loan_term_months: Set(term),
         down_payment_yuan: Set(down),
-        insurance: Set(text_rules::opt_text(input.insurance.as_deref(), "insurance", 100)?),
-        trade_in: Set(text_rules::opt_text(input.trade_in.as_deref(), "tradeIn", 100)?),
-        accessories: Set(text_rules::opt_text(input.accessories.as_deref(), "accessories", 500)?),
+        insurance: Set(text_rules::opt_text(
+            input.insurance.as_deref(),
+            "insurance",
+            100,
+        )?),
+        trade_in: Set(text_rules::opt_text(
+            input.trade_in.as_deref(),
+            "tradeIn",
+            100,
+        )?),
+        accessories: Set(text_rules::opt_text(
+            input.accessories.as_deref(),
+            "accessories",
+            500,
+        )?),
         commission_yuan: Set(rules::commission(&settings, price, discount)),
         status: Set(OrderStatus::Draft.as_str().into()),
         pdi: Set(None),
@@ -234,10 +259,15 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         updated_at: Set(now),
     };
     let txn = db.begin().await?;
-    let o = sales_order::Entity::insert(row).exec_with_returning(&txn).await?;
+    let o = sales_order::Entity::insert(row)
+        .exec_with_returning(&txn)
+        .await?;
     leads::advance(&txn, &l, LeadStatus::Ordered, now).await?;
     lead::Entity::update_many()
-        .col_expr(lead::Column::NextFollowUpAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            lead::Column::NextFollowUpAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(lead::Column::Id.eq(l.id))
         .exec(&txn)
         .await?;
@@ -311,7 +341,11 @@ async fn set_status<C: ConnectionTrait>(
         .exec_with_returning(db)
         .await?;
     rows.into_iter().next().ok_or_else(|| {
-        ApiError::field("orderId", UserErrorCode::Conflict, "the order changed meanwhile; reload it")
+        ApiError::field(
+            "orderId",
+            UserErrorCode::Conflict,
+            "the order changed meanwhile; reload it",
+        )
     })
 }
 
@@ -336,7 +370,11 @@ pub async fn advance<C: ConnectionTrait>(
         return Err(ApiError::field(
             "status",
             UserErrorCode::Invalid,
-            format!("an order cannot go from {} to {}", o.status, input.status.as_str()),
+            format!(
+                "an order cannot go from {} to {}",
+                o.status,
+                input.status.as_str()
+            ),
         ));
     }
     if input.status == OrderStatus::DepositPaid && o.deposit_yuan == 0 {
@@ -368,10 +406,26 @@ pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
     let o = writable(db, actor, &input.order_id).await?;
     let reason = text_rules::text(&input.reason, "reason", 500)?;
     let txn = db.begin().await?;
-    let o = set_status(&txn, &o, OrderStatus::Cancelled, |m| m.cancel_reason = Set(Some(reason.clone())), now).await?;
+    let o = set_status(
+        &txn,
+        &o,
+        OrderStatus::Cancelled,
+        |m| m.cancel_reason = Set(Some(reason.clone())),
+        now,
+    )
+    .await?;
     let made = match lead::Entity::find_by_id(o.lead_id).one(&txn).await? {
         Some(l) if leads::status(&l) == LeadStatus::Ordered => {
-            leads::note(&txn, &l, Some(actor.staff_id), Channel::System, "Order cancelled".into(), Some(reason), now).await?;
+            leads::note(
+                &txn,
+                &l,
+                Some(actor.staff_id),
+                Channel::System,
+                "Order cancelled".into(),
+                Some(reason),
+                now,
+            )
+            .await?;
             leads::reopen(&txn, &l, now).await?
         }
         _ => Vec::new(),
@@ -449,10 +503,16 @@ pub async fn record_pdi<C: ConnectionTrait>(
     let o = writable(db, actor, &input.order_id).await?;
     let list = checklist(db, o.store_id).await?;
     if input.items.is_empty() {
-        return Err(ApiError::field("items", UserErrorCode::Required, "check at least one line"));
+        return Err(ApiError::field(
+            "items",
+            UserErrorCode::Required,
+            "check at least one line",
+        ));
     }
-    let mut by_item: BTreeMap<String, PdiCheck> =
-        checks(&o).into_iter().map(|c| (c.item.clone(), c)).collect();
+    let mut by_item: BTreeMap<String, PdiCheck> = checks(&o)
+        .into_iter()
+        .map(|c| (c.item.clone(), c))
+        .collect();
     for i in &input.items {
         if !list.contains(&i.item) {
             return Err(ApiError::field(
@@ -500,7 +560,11 @@ pub async fn set_checklist<C: ConnectionTrait + TransactionTrait>(
     actor.require(&[Role::StoreManager])?;
     let store_id = actor.own_store()?;
     if input.items.is_empty() || input.items.len() > 50 {
-        return Err(ApiError::field("items", UserErrorCode::OutOfRange, "a checklist has 1 to 50 lines"));
+        return Err(ApiError::field(
+            "items",
+            UserErrorCode::OutOfRange,
+            "a checklist has 1 to 50 lines",
+        ));
     }
     let mut items: Vec<String> = Vec::new();
     for i in &input.items {
@@ -514,14 +578,19 @@ pub async fn set_checklist<C: ConnectionTrait + TransactionTrait>(
         .filter(pdi_item::Column::StoreId.eq(store_id))
         .exec(&txn)
         .await?;
-    let rows = items.iter().enumerate().map(|(n, label)| pdi_item::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        store_id: Set(store_id),
-        position: Set(n as i32),
-        label: Set(label.clone()),
-        created_at: Set(now),
-    });
-    pdi_item::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+    let rows = items
+        .iter()
+        .enumerate()
+        .map(|(n, label)| pdi_item::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            store_id: Set(store_id),
+            position: Set(n as i32),
+            label: Set(label.clone()),
+            created_at: Set(now),
+        });
+    pdi_item::Entity::insert_many(rows)
+        .exec_without_returning(&txn)
+        .await?;
     txn.commit().await?;
     Ok(items)
 }
@@ -568,7 +637,11 @@ pub async fn deliver<C: ConnectionTrait + TransactionTrait>(
     }
     let at = input.delivered_at.unwrap_or(now);
     if at > now {
-        return Err(ApiError::field("deliveredAt", UserErrorCode::OutOfRange, "deliveredAt is in the future"));
+        return Err(ApiError::field(
+            "deliveredAt",
+            UserErrorCode::OutOfRange,
+            "deliveredAt is in the future",
+        ));
     }
     let buyer = directory::find_writable(db, actor, o.customer_id, "orderId").await?;
     let tz = org::zone_of(db, o.store_id).await?;
@@ -598,7 +671,16 @@ pub async fn deliver<C: ConnectionTrait + TransactionTrait>(
     let cancelled = match lead::Entity::find_by_id(o.lead_id).one(&txn).await? {
         Some(l) => {
             leads::advance(&txn, &l, LeadStatus::Won, now).await?;
-            leads::note(&txn, &l, Some(actor.staff_id), Channel::InPerson, format!("{} delivered", o.model), None, now).await?;
+            leads::note(
+                &txn,
+                &l,
+                Some(actor.staff_id),
+                Channel::InPerson,
+                format!("{} delivered", o.model),
+                None,
+                now,
+            )
+            .await?;
             leads::cancel_live(&txn, l.id, "won", now).await?
         }
         None => Vec::new(),
@@ -665,13 +747,25 @@ pub async fn set_quota<C: ConnectionTrait>(
         .one(db)
         .await?;
     if ok.is_none() {
-        return Err(ApiError::field("staffId", UserErrorCode::NotFound, "no sales consultant with that id in this store"));
+        return Err(ApiError::field(
+            "staffId",
+            UserErrorCode::NotFound,
+            "no sales consultant with that id in this store",
+        ));
     }
     if rules::month(&input.month).is_none() {
-        return Err(ApiError::field("month", UserErrorCode::Invalid, "month is YYYY-MM"));
+        return Err(ApiError::field(
+            "month",
+            UserErrorCode::Invalid,
+            "month is YYYY-MM",
+        ));
     }
     if !(0..=1000).contains(&input.units) {
-        return Err(ApiError::field("units", UserErrorCode::OutOfRange, "units is 0 to 1,000"));
+        return Err(ApiError::field(
+            "units",
+            UserErrorCode::OutOfRange,
+            "units is 0 to 1,000",
+        ));
     }
     let month = input.month.trim().to_string();
     let row = sales_quota::ActiveModel {
@@ -684,9 +778,12 @@ pub async fn set_quota<C: ConnectionTrait>(
     };
     sales_quota::Entity::insert(row)
         .on_conflict(
-            sea_orm::sea_query::OnConflict::columns([sales_quota::Column::StaffId, sales_quota::Column::Month])
-                .update_columns([sales_quota::Column::Units, sales_quota::Column::UpdatedAt])
-                .to_owned(),
+            sea_orm::sea_query::OnConflict::columns([
+                sales_quota::Column::StaffId,
+                sales_quota::Column::Month,
+            ])
+            .update_columns([sales_quota::Column::Units, sales_quota::Column::UpdatedAt])
+            .to_owned(),
         )
         .exec_without_returning(db)
         .await?;
@@ -733,16 +830,26 @@ pub async fn performance<C: ConnectionTrait>(
 ) -> ApiResult<Vec<Performance>> {
     actor.require(&[Role::SalesConsultant, Role::StoreManager])?;
     let store_id = actor.own_store()?;
-    let (first, next) = rules::month(month).ok_or_else(|| ApiError::BadInput("month is YYYY-MM".into()))?;
+    let (first, next) =
+        rules::month(month).ok_or_else(|| ApiError::BadInput("month is YYYY-MM".into()))?;
     let tz = org::zone_of(db, store_id).await?;
-    let (from, to) = (task_rules::day_start(tz, first), task_rules::day_start(tz, next));
+    let (from, to) = (
+        task_rules::day_start(tz, first),
+        task_rules::day_start(tz, next),
+    );
     let mut people = staff::Entity::find()
         .filter(staff::Column::StoreId.eq(store_id))
         .filter(staff::Column::Role.eq(Role::SalesConsultant.as_str()));
     if actor.role == Role::SalesConsultant {
         people = people.filter(staff::Column::Id.eq(actor.staff_id));
     }
-    let people: Vec<Uuid> = people.order_by_asc(staff::Column::Name).all(db).await?.into_iter().map(|s| s.id).collect();
+    let people: Vec<Uuid> = people
+        .order_by_asc(staff::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     let base = || {
         sales_order::Entity::find()
             .select_only()
@@ -761,7 +868,13 @@ pub async fn performance<C: ConnectionTrait>(
         .all(db)
         .await?;
     let delivered: Vec<PerfSql> = base()
-        .column_as(Expr::col(sales_order::Column::CommissionYuan).sum(), "commission")
+        .column_as(
+            // SUM of a bigint is numeric on PostgreSQL: back to bigint.
+            Expr::col(sales_order::Column::CommissionYuan)
+                .sum()
+                .cast_as(sea_orm::sea_query::Alias::new("BIGINT")),
+            "commission",
+        )
         .filter(sales_order::Column::DeliveredAt.gte(from))
         .filter(sales_order::Column::DeliveredAt.lt(to))
         .into_model()

@@ -241,7 +241,11 @@ pub fn next_follow_up(
     TaskSpec {
         kind: TaskKind::FollowUp,
         rule: NEXT_FOLLOW_UP,
-        title: format!("{}级线索跟进：{}", g.as_str(), model.unwrap_or("意向车型待确认")),
+        title: format!(
+            "{}级线索跟进：{}",
+            g.as_str(),
+            model.unwrap_or("意向车型待确认")
+        ),
         reason: format!(
             "Grade {} lead: follow up every {days} days until it is won or lost.",
             g.as_str()
@@ -253,11 +257,7 @@ pub fn next_follow_up(
 }
 
 /// Whether an open lead has gone without contact for the dormant period.
-pub fn is_dormant(
-    s: &StoreSettings,
-    last_contact: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> bool {
+pub fn is_dormant(s: &StoreSettings, last_contact: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now - last_contact > Duration::days(s.lead_dormant_days as i64)
 }
 
@@ -307,7 +307,8 @@ impl OrderStatus {
 /// A consultant's commission on a sale: the store's amount per car plus
 /// its permille of the net price.
 pub fn commission(s: &StoreSettings, price: i64, discount: i64) -> i64 {
-    s.commission_per_unit_yuan as i64 + (price - discount).max(0) * s.commission_permille as i64 / 1000
+    s.commission_per_unit_yuan as i64
+        + (price - discount).max(0) * s.commission_permille as i64 / 1000
 }
 
 /// The checklist a store uses until it sets its own (a common PDI form).
@@ -397,7 +398,10 @@ mod tests {
         assert!(OrderStatus::Draft.may_advance_to(OrderStatus::Confirmed));
         assert!(!OrderStatus::Draft.may_advance_to(OrderStatus::Ready));
         assert!(!OrderStatus::Ready.may_advance_to(OrderStatus::Confirmed));
-        assert_eq!(LeadStatus::Ordered.forward(LeadStatus::Contacted), LeadStatus::Ordered);
+        assert_eq!(
+            LeadStatus::Ordered.forward(LeadStatus::Contacted),
+            LeadStatus::Ordered
+        );
     }
 
     #[test]

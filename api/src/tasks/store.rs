@@ -442,7 +442,10 @@ pub async fn give_subject_to<C: ConnectionTrait>(
     let rows = task::Entity::find().filter(which.clone()).all(db).await?;
     task::Entity::update_many()
         .col_expr(task::Column::AssigneeId, Expr::value(to))
-        .col_expr(task::Column::AssigneeRole, Expr::value(Option::<String>::None))
+        .col_expr(
+            task::Column::AssigneeRole,
+            Expr::value(Option::<String>::None),
+        )
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
         .filter(which)
         .exec(db)
