@@ -142,6 +142,7 @@ struct Target {
     plate: String,
     task: String,
     log: String,
+    lead: String,
 }
 
 impl Target {
@@ -205,6 +206,16 @@ async fn build_target(
         .unwrap_or_default()
         .to_string();
     let _ = app;
+    let l = owner
+        .data(
+            "mutation($i: CreateLeadInput!) { createLead(input: $i) { lead { id } userErrors { code } } }",
+            json!({"i": {"customerId": customer, "channel": "PHONE", "interestModel": "锐界"}}),
+        )
+        .await;
+    let lead = l["createLead"]["lead"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("lead for {name}: {l}"))
+        .to_string();
     Target {
         name: name.to_string(),
         customer,
@@ -214,6 +225,7 @@ async fn build_target(
         plate,
         task,
         log,
+        lead,
     }
 }
 
@@ -549,6 +561,112 @@ fn rows() -> Vec<Row> {
                 _ => "error:FORBIDDEN",
             },
             shows: never),
+        // ---- sales
+        row!(&["Query.lead", "Lead.customer", "Lead.otherLeads", "Lead.testDrives", "Lead.orders", "TestDrive.lead", "SalesOrder.lead", "SalesOrder.customer", "SalesOrder.vehicle"],
+            "query($id: ID!) { lead(id: $id) { customer { name mobile } otherLeads { id } testDrives { licenceNo lead { id } } orders { commissionYuan lead { id } customer { name } vehicle { vin } } } }",
+            "lead", targeted: true,
+            vars: |_, t| json!({"id": t.lead}), status: data_if_seen, shows: sees),
+        row!(&["Query.leads"],
+            "{ leads(first: 100) { totalCount edges { node { customer { name mobile vehicles { vin plate } } } } } }",
+            "leads", targeted: false,
+            vars: no_vars, status: data, shows: sees),
+        row!(&["Query.myLeads", "LeadGroup.leads"],
+            "{ myLeads { open groups { leads { customer { name mobile } } } } }",
+            "myLeads", targeted: false,
+            vars: no_vars, status: |w, _| only(&[Who::Sales1, Who::Manager], w),
+            shows: |w, t| w == Who::Sales1 && t == T::Own),
+        row!(&["Query.salesOrders"],
+            "{ salesOrders(first: 100) { totalCount edges { node { customer { name } } } } }",
+            "salesOrders", targeted: false,
+            vars: no_vars, status: data, shows: never),
+        row!(&["Query.leadBoard"],
+            "query($s: ID!) { leadBoard(storeId: $s) { unassigned byGrade { key count } consultants { staff { name } open } } }",
+            "leadBoard", targeted: false,
+            vars: |f, _| json!({"s": f.cq_store}),
+            status: |w, _| only(&[Who::Manager, Who::Group, Who::Oem, Who::Admin], w), shows: never),
+        row!(&["Query.leadOutcomes"],
+            "{ leadOutcomes(from: \"2026-11-01\", to: \"2026-12-01\", by: CHANNEL) { key leads } }",
+            "leadOutcomes", targeted: false,
+            vars: no_vars, status: |w, _| only(&[Who::Sales1, Who::Manager, Who::Group, Who::Oem, Who::Admin], w), shows: never),
+        row!(&["Query.salesPerformance"],
+            "{ salesPerformance(month: \"2026-11\") { staff { name } commissionYuan } }",
+            "salesPerformance", targeted: false,
+            vars: no_vars, status: |w, _| only(&[Who::Sales1, Who::Manager], w), shows: never),
+        row!(&["Query.leadSources"], "{ leadSources { name } }", "leadSources", targeted: false,
+            vars: no_vars, status: |w, _| only(&[Who::Manager], w), shows: never),
+        row!(&["Query.demoCars"], "{ demoCars { plate } }", "demoCars", targeted: false,
+            vars: no_vars, status: store_level_data, shows: never),
+        row!(&["Query.pdiChecklist"], "{ pdiChecklist }", "pdiChecklist", targeted: false,
+            vars: no_vars, status: store_level_data, shows: never),
+        row!(&["Mutation.createLead"],
+            "mutation($i: CreateLeadInput!) { createLead(input: $i) { userErrors { code } } }",
+            "createLead", targeted: false,
+            vars: |_, _| json!({"i": {"name": " ", "mobile": "1"}}),
+            status: |w, _| if w.network() { "error:FORBIDDEN" } else { "user:INVALID_PHONE" },
+            shows: never),
+        row!(&["Mutation.assignLead"],
+            "mutation($i: AssignLeadInput!) { assignLead(input: $i) { userErrors { code } } }",
+            "assignLead", targeted: true,
+            vars: |_, t| json!({"i": {"leadId": t.lead, "consultantId": "not-an-id"}}),
+            status: |w, t| match w {
+                Who::Manager if t.in_cq() => "user:INVALID_ID",
+                Who::Manager => "user:NOT_FOUND",
+                _ => "error:FORBIDDEN",
+            },
+            shows: never),
+        row!(&["Mutation.logLeadFollowUp"],
+            "mutation($i: LogLeadFollowUpInput!) { logLeadFollowUp(input: $i) { userErrors { code } } }",
+            "logLeadFollowUp", targeted: true,
+            vars: |_, t| json!({"i": {"leadId": t.lead, "summary": " "}}),
+            status: |w, t| lead_work(w, t, "user:REQUIRED"), shows: never),
+        row!(&["Mutation.markLeadLost"],
+            "mutation($i: MarkLeadLostInput!) { markLeadLost(input: $i) { userErrors { code } } }",
+            "markLeadLost", targeted: true,
+            vars: |_, t| json!({"i": {"leadId": t.lead, "reason": "OTHER"}}),
+            status: |w, t| lead_work(w, t, "user:REQUIRED"), shows: never),
+        row!(&["Mutation.bookTestDrive"],
+            "mutation($i: BookTestDriveInput!) { bookTestDrive(input: $i) { userErrors { code } } }",
+            "bookTestDrive", targeted: true,
+            vars: |_, t| json!({"i": {"leadId": t.lead, "demoCarId": "x", "startsAt": "2026-11-24T02:00:00Z", "endsAt": "2026-11-24T03:00:00Z", "licenceNo": " "}}),
+            status: |w, t| lead_work(w, t, "user:REQUIRED"), shows: never),
+        row!(&["Mutation.createSalesOrder"],
+            "mutation($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { userErrors { code } } }",
+            "createSalesOrder", targeted: true,
+            vars: |_, t| json!({"i": {"leadId": t.lead, "model": "锐界", "priceYuan": -1, "payment": {"method": "CASH"}}}),
+            status: |w, t| lead_work(w, t, "user:OUT_OF_RANGE"), shows: never),
+        row!(&["Mutation.completeTestDrive"],
+            "mutation { completeTestDrive(input: {testDriveId: \"not-an-id\", startKm: 0, endKm: 1}) { userErrors { code } } }",
+            "completeTestDrive", targeted: false, vars: no_vars, status: store_id_check, shows: never),
+        row!(&["Mutation.cancelTestDrive"],
+            "mutation { cancelTestDrive(testDriveId: \"not-an-id\") { userErrors { code } } }",
+            "cancelTestDrive", targeted: false, vars: no_vars, status: store_id_check, shows: never),
+        row!(&["Mutation.advanceSalesOrder"],
+            "mutation { advanceSalesOrder(input: {orderId: \"not-an-id\", status: CONFIRMED}) { userErrors { code } } }",
+            "advanceSalesOrder", targeted: false, vars: no_vars, status: store_id_check, shows: never),
+        row!(&["Mutation.cancelSalesOrder"],
+            "mutation { cancelSalesOrder(input: {orderId: \"not-an-id\", reason: \"x\"}) { userErrors { code } } }",
+            "cancelSalesOrder", targeted: false, vars: no_vars, status: store_id_check, shows: never),
+        row!(&["Mutation.recordPdi"],
+            "mutation { recordPdi(input: {orderId: \"not-an-id\", items: []}) { userErrors { code } } }",
+            "recordPdi", targeted: false, vars: no_vars, status: store_id_check, shows: never),
+        row!(&["Mutation.deliverSalesOrder"],
+            "mutation { deliverSalesOrder(input: {orderId: \"not-an-id\", vin: \"x\", mileageKm: 1}) { userErrors { code } } }",
+            "deliverSalesOrder", targeted: false, vars: no_vars, status: store_id_check, shows: never),
+        row!(&["Mutation.createDemoCar"],
+            "mutation { createDemoCar(input: {model: \" \", plate: \"渝A0\"}) { userErrors { code } } }",
+            "createDemoCar", targeted: false, vars: no_vars, status: |w, _| manager_only(w, "user:REQUIRED"), shows: never),
+        row!(&["Mutation.setDemoCarAvailable"],
+            "mutation { setDemoCarAvailable(demoCarId: \"not-an-id\", available: false) { userErrors { code } } }",
+            "setDemoCarAvailable", targeted: false, vars: no_vars, status: |w, _| manager_only(w, "user:INVALID_ID"), shows: never),
+        row!(&["Mutation.setPdiChecklist"],
+            "mutation { setPdiChecklist(input: {items: []}) { userErrors { code } } }",
+            "setPdiChecklist", targeted: false, vars: no_vars, status: |w, _| manager_only(w, "user:OUT_OF_RANGE"), shows: never),
+        row!(&["Mutation.setSalesQuota"],
+            "mutation { setSalesQuota(input: {staffId: \"not-an-id\", month: \"2026-12\", units: 5}) { userErrors { code } } }",
+            "setSalesQuota", targeted: false, vars: no_vars, status: |w, _| manager_only(w, "user:INVALID_ID"), shows: never),
+        row!(&["Mutation.createLeadSource"],
+            "mutation { createLeadSource(input: {name: \" \"}) { userErrors { code } } }",
+            "createLeadSource", targeted: false, vars: no_vars, status: |w, _| manager_only(w, "user:REQUIRED"), shows: never),
         row!(&["Mutation.deactivateStaff"],
             "mutation($i: DeactivateStaffInput!) { deactivateStaff(input: $i) { userErrors { code } } }",
             "deactivateStaff", targeted: false,
@@ -559,6 +677,48 @@ fn rows() -> Vec<Row> {
             },
             shows: never),
     ]
+}
+
+/// A write on the fixture lead about `t` whose input fails after the
+/// access checks with `ok`: only its consultant and the store manager work
+/// a lead.
+fn lead_work(w: Who, t: T, ok: &'static str) -> &'static str {
+    if w.network() {
+        "error:FORBIDDEN"
+    } else if !sees(w, t) {
+        "user:NOT_FOUND"
+    } else if (w == Who::Sales1 && t == T::Own) || w == Who::Manager {
+        ok
+    } else {
+        "user:NOT_ALLOWED"
+    }
+}
+
+/// Store-level staff reach the check of a malformed id; the network is
+/// refused before.
+fn store_id_check(w: Who, _: T) -> &'static str {
+    if w.store_level() {
+        "user:INVALID_ID"
+    } else {
+        "error:FORBIDDEN"
+    }
+}
+
+/// Store managers only, whose input then fails with `ok`.
+fn manager_only(w: Who, ok: &'static str) -> &'static str {
+    if w == Who::Manager {
+        ok
+    } else {
+        "error:FORBIDDEN"
+    }
+}
+
+fn store_level_data(w: Who, _: T) -> &'static str {
+    if w.store_level() {
+        "data"
+    } else {
+        "error:FORBIDDEN"
+    }
 }
 
 /// completeTask / cancelTask on the fixture task about `t`.
@@ -587,7 +747,10 @@ const INTROSPECT: &str = "{ __schema { queryType { fields { name } } mutationTyp
   types { name kind fields { name type { name kind ofType { name kind ofType { name kind ofType { name kind } } } } } } } }";
 
 /// Types whose values are a customer's personal data or hang off one.
-const CUSTOMER_TYPES: [&str; 6] = [
+const CUSTOMER_TYPES: [&str; 9] = [
+    "Lead",
+    "TestDrive",
+    "SalesOrder",
     "Customer",
     "CustomerLogEntry",
     "Vehicle",
