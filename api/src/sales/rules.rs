@@ -269,7 +269,8 @@ pub fn dormant_before(s: &StoreSettings, now: DateTime<Utc>) -> DateTime<Utc> {
 /// The quarter hours a drive from `start` to `end` occupies; both ends on a
 /// quarter hour, end after start, at most four hours.
 pub fn slots(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, &'static str> {
-    let aligned = |t: DateTime<Utc>| t.second() == 0 && t.nanosecond() == 0 && t.minute() % 15 == 0;
+    let aligned =
+        |t: DateTime<Utc>| t.second() == 0 && t.nanosecond() == 0 && t.minute().is_multiple_of(15);
     if !aligned(start) || !aligned(end) {
         return Err("test drives start and end on a quarter hour (:00, :15, :30, :45)");
     }
