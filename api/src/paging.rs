@@ -217,3 +217,16 @@ mod tests {
         assert_eq!(Cursor::decode("garbage!"), None);
     }
 }
+
+/// Rows grouped under their parent's id, each group in the order read: the
+/// answer of a nested list's DataLoader batch.
+pub fn group_by<M>(
+    rows: Vec<M>,
+    parent: impl Fn(&M) -> uuid::Uuid,
+) -> std::collections::HashMap<uuid::Uuid, Vec<M>> {
+    let mut map: std::collections::HashMap<uuid::Uuid, Vec<M>> = Default::default();
+    for r in rows {
+        map.entry(parent(&r)).or_default().push(r);
+    }
+    map
+}

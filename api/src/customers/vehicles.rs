@@ -22,6 +22,7 @@ use crate::{
     idempotency,
     ids::{self, NodeKind},
     org::store as org,
+    paging,
     tasks::{
         events::{self, TaskChange},
         store as tasks,
@@ -73,11 +74,7 @@ pub async fn of_owners<C: ConnectionTrait>(
         .order_by_asc(vehicle::Column::Id)
         .all(db)
         .await?;
-    let mut map: HashMap<Uuid, Vec<vehicle::Model>> = HashMap::new();
-    for v in rows {
-        map.entry(v.owner_id).or_default().push(v);
-    }
-    Ok(map)
+    Ok(paging::group_by(rows, |r| r.owner_id))
 }
 
 /// Ownership periods of many vehicles, oldest first.
@@ -91,11 +88,7 @@ pub async fn ownership_of<C: ConnectionTrait>(
         .order_by_asc(vehicle_ownership::Column::Id)
         .all(db)
         .await?;
-    let mut map: HashMap<Uuid, Vec<vehicle_ownership::Model>> = HashMap::new();
-    for o in rows {
-        map.entry(o.vehicle_id).or_default().push(o);
-    }
-    Ok(map)
+    Ok(paging::group_by(rows, |r| r.vehicle_id))
 }
 
 /// Mileage readings of many vehicles, newest first.
@@ -109,11 +102,7 @@ pub async fn mileage_of<C: ConnectionTrait>(
         .order_by_desc(mileage_reading::Column::Id)
         .all(db)
         .await?;
-    let mut map: HashMap<Uuid, Vec<mileage_reading::Model>> = HashMap::new();
-    for r in rows {
-        map.entry(r.vehicle_id).or_default().push(r);
-    }
-    Ok(map)
+    Ok(paging::group_by(rows, |r| r.vehicle_id))
 }
 
 /// A vehicle to add to a customer.

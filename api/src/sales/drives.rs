@@ -22,6 +22,7 @@ use crate::{
     },
     error::{ApiError, ApiResult, UserErrorCode},
     ids::{self, NodeKind},
+    paging,
 };
 
 /// A demo car for the fleet.
@@ -158,11 +159,7 @@ pub async fn of_leads<C: ConnectionTrait>(
         .order_by_asc(test_drive::Column::StartsAt)
         .all(db)
         .await?;
-    let mut map: std::collections::HashMap<Uuid, Vec<test_drive::Model>> = Default::default();
-    for d in rows {
-        map.entry(d.lead_id).or_default().push(d);
-    }
-    Ok(map)
+    Ok(paging::group_by(rows, |r| r.lead_id))
 }
 
 /// Booking a test drive.

@@ -86,11 +86,7 @@ pub async fn of_customers<C: ConnectionTrait>(
         .order_by_desc(lead::Column::CreatedAt)
         .all(db)
         .await?;
-    let mut map: HashMap<Uuid, Vec<lead::Model>> = HashMap::new();
-    for l in rows {
-        map.entry(l.customer_id).or_default().push(l);
-    }
-    Ok(map)
+    Ok(paging::group_by(rows, |r| r.customer_id))
 }
 
 /// A lead the actor may work on: visible, still open, and theirs (or the
@@ -881,30 +877,10 @@ pub async fn mark_lost<C: ConnectionTrait + TransactionTrait>(
         now,
     )
     .await?;
-    let cancelled = cancel_live(&txn, l.id, "lead lost", now).await?;
+    let cancelled = tasks::cancel_for_subject(&txn, l.id, "lead lost", now).await?;
     txn.commit().await?;
     events::publish_all(&cancelled, TaskChange::Cancelled);
     Ok(l)
-}
-
-/// Cancels a lead's live tasks; returns them as they are now.
-pub async fn cancel_live<C: ConnectionTrait>(
-    db: &C,
-    lead_id: Uuid,
-    why: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<Vec<entity::task::Model>> {
-    let live = crate::tasks::store::live_of_subject(db, lead_id).await?;
-    tasks::cancel_for_subject(db, lead_id, why, now).await?;
-    Ok(live
-        .into_iter()
-        .map(|t| entity::task::Model {
-            status: task_rules::TaskStatus::Cancelled.as_str().into(),
-            outcome: Some(why.into()),
-            updated_at: now,
-            ..t
-        })
-        .collect())
 }
 
 /// Moves a lead forward (a test drive, an order, a delivery) and records

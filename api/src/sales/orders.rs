@@ -32,7 +32,7 @@ use crate::{
     paging::{self, Cursor, Keys, Page, PageArgs},
     tasks::{
         events::{self, TaskChange},
-        rules as task_rules,
+        rules as task_rules, store as tasks,
     },
 };
 
@@ -76,11 +76,7 @@ pub async fn of_leads<C: ConnectionTrait>(
         .order_by_desc(sales_order::Column::CreatedAt)
         .all(db)
         .await?;
-    let mut map: HashMap<Uuid, Vec<sales_order::Model>> = HashMap::new();
-    for o in rows {
-        map.entry(o.lead_id).or_default().push(o);
-    }
-    Ok(map)
+    Ok(paging::group_by(rows, |r| r.lead_id))
 }
 
 /// How the car is paid.
@@ -271,7 +267,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         .filter(lead::Column::Id.eq(l.id))
         .exec(&txn)
         .await?;
-    let cancelled = leads::cancel_live(&txn, l.id, "ordered", now).await?;
+    let cancelled = tasks::cancel_for_subject(&txn, l.id, "ordered", now).await?;
     leads::note(
         &txn,
         &l,
@@ -681,7 +677,7 @@ pub async fn deliver<C: ConnectionTrait + TransactionTrait>(
                 now,
             )
             .await?;
-            leads::cancel_live(&txn, l.id, "won", now).await?
+            tasks::cancel_for_subject(&txn, l.id, "won", now).await?
         }
         None => Vec::new(),
     };

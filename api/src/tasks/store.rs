@@ -341,43 +341,40 @@ async fn move_to_customer<C: ConnectionTrait>(
     customer: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<task::Model>> {
-    let rows = task::Entity::find().filter(which.clone()).all(db).await?;
-    task::Entity::update_many()
+    Ok(task::Entity::update_many()
         .col_expr(task::Column::CustomerId, Expr::value(customer))
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
         .filter(which)
-        .exec(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|t| task::Model {
-            customer_id: customer,
-            updated_at: now,
-            ..t
-        })
-        .collect())
+        .exec_with_returning(db)
+        .await?)
+}
+
+/// A subject's live tasks.
+fn live_about(subject_id: Uuid) -> Condition {
+    Condition::all()
+        .add(task::Column::SubjectId.eq(subject_id))
+        .add(task::Column::Status.is_in(LIVE))
 }
 
 /// Cancels a subject's live tasks when they no longer make sense (a lost
 /// lead, a withdrawn complaint). For the domain that owns the subject.
+/// Returns the tasks as they are now.
 pub async fn cancel_for_subject<C: ConnectionTrait>(
     db: &C,
     subject_id: Uuid,
     why: &str,
     now: DateTime<Utc>,
-) -> ApiResult<u64> {
-    let r = task::Entity::update_many()
+) -> ApiResult<Vec<task::Model>> {
+    Ok(task::Entity::update_many()
         .col_expr(
             task::Column::Status,
             Expr::value(TaskStatus::Cancelled.as_str()),
         )
         .col_expr(task::Column::Outcome, Expr::value(why))
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
-        .filter(task::Column::SubjectId.eq(subject_id))
-        .filter(task::Column::Status.is_in(LIVE))
-        .exec(db)
-        .await?;
-    Ok(r.rows_affected)
+        .filter(live_about(subject_id))
+        .exec_with_returning(db)
+        .await?)
 }
 
 /// Closes a subject's live tasks as done, because the work they asked for
@@ -390,41 +387,14 @@ pub async fn done_for_subject<C: ConnectionTrait>(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<task::Model>> {
-    let which = Condition::all()
-        .add(task::Column::SubjectId.eq(subject_id))
-        .add(task::Column::Status.is_in(LIVE));
-    let rows = task::Entity::find().filter(which.clone()).all(db).await?;
-    task::Entity::update_many()
+    Ok(task::Entity::update_many()
         .col_expr(task::Column::Status, Expr::value(TaskStatus::Done.as_str()))
         .col_expr(task::Column::Outcome, Expr::value(outcome))
         .col_expr(task::Column::CompletedBy, Expr::value(by))
         .col_expr(task::Column::CompletedAt, Expr::value(now))
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
-        .filter(which)
-        .exec(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|t| task::Model {
-            status: TaskStatus::Done.as_str().into(),
-            outcome: Some(outcome.into()),
-            completed_by: Some(by),
-            completed_at: Some(now),
-            updated_at: now,
-            ..t
-        })
-        .collect())
-}
-
-/// A subject's live tasks.
-pub async fn live_of_subject<C: ConnectionTrait>(
-    db: &C,
-    subject_id: Uuid,
-) -> ApiResult<Vec<task::Model>> {
-    Ok(task::Entity::find()
-        .filter(task::Column::SubjectId.eq(subject_id))
-        .filter(task::Column::Status.is_in(LIVE))
-        .all(db)
+        .filter(live_about(subject_id))
+        .exec_with_returning(db)
         .await?)
 }
 
@@ -436,29 +406,16 @@ pub async fn give_subject_to<C: ConnectionTrait>(
     to: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<task::Model>> {
-    let which = Condition::all()
-        .add(task::Column::SubjectId.eq(subject_id))
-        .add(task::Column::Status.is_in(LIVE));
-    let rows = task::Entity::find().filter(which.clone()).all(db).await?;
-    task::Entity::update_many()
+    Ok(task::Entity::update_many()
         .col_expr(task::Column::AssigneeId, Expr::value(to))
         .col_expr(
             task::Column::AssigneeRole,
             Expr::value(Option::<String>::None),
         )
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
-        .filter(which)
-        .exec(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|t| task::Model {
-            assignee_id: Some(to),
-            assignee_role: None,
-            updated_at: now,
-            ..t
-        })
-        .collect())
+        .filter(live_about(subject_id))
+        .exec_with_returning(db)
+        .await?)
 }
 
 /// A task created by hand.
@@ -964,25 +921,13 @@ pub async fn move_all<C: ConnectionTrait>(
     to: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<task::Model>> {
-    let moved = task::Entity::find()
-        .filter(task::Column::AssigneeId.eq(from))
-        .filter(task::Column::Status.is_in(LIVE))
-        .all(db)
-        .await?;
-    task::Entity::update_many()
+    Ok(task::Entity::update_many()
         .col_expr(task::Column::AssigneeId, Expr::value(to))
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
         .filter(task::Column::AssigneeId.eq(from))
         .filter(task::Column::Status.is_in(LIVE))
-        .exec(db)
-        .await?;
-    Ok(moved
-        .into_iter()
-        .map(|t| task::Model {
-            assignee_id: Some(to),
-            ..t
-        })
-        .collect())
+        .exec_with_returning(db)
+        .await?)
 }
 
 /// After tasks moved from `from` to a new assignee: the previous holder is
