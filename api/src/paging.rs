@@ -198,6 +198,19 @@ where
     fetch(db, select, Keys { at: None, id }, args, key, want_total).await
 }
 
+/// Rows grouped under their parent's id, each group in the order read: the
+/// answer of a nested list's DataLoader batch.
+pub fn group_by<M>(
+    rows: Vec<M>,
+    parent: impl Fn(&M) -> uuid::Uuid,
+) -> std::collections::HashMap<uuid::Uuid, Vec<M>> {
+    let mut map: std::collections::HashMap<uuid::Uuid, Vec<M>> = Default::default();
+    for r in rows {
+        map.entry(parent(&r)).or_default().push(r);
+    }
+    map
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,17 +229,4 @@ mod tests {
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
         assert_eq!(Cursor::decode("garbage!"), None);
     }
-}
-
-/// Rows grouped under their parent's id, each group in the order read: the
-/// answer of a nested list's DataLoader batch.
-pub fn group_by<M>(
-    rows: Vec<M>,
-    parent: impl Fn(&M) -> uuid::Uuid,
-) -> std::collections::HashMap<uuid::Uuid, Vec<M>> {
-    let mut map: std::collections::HashMap<uuid::Uuid, Vec<M>> = Default::default();
-    for r in rows {
-        map.entry(parent(&r)).or_default().push(r);
-    }
-    map
 }

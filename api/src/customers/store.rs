@@ -285,7 +285,7 @@ async fn replace_phones<C: ConnectionTrait>(
 /// One customer per person stays; the answer helps instead of acting as an
 /// oracle: the id only to those who may open the record, otherwise the name
 /// of the responsible staff member and the way to ask for a handover.
-async fn duplicate_of<C: ConnectionTrait>(
+pub async fn duplicate_of<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     store_id: Uuid,
@@ -473,13 +473,14 @@ pub fn prospect(
     }
 }
 
-/// Makes a staff member responsible for a customer nobody or someone else
-/// holds, with a log entry: the system's way (a lead assigned by rule);
-/// managers hand over with `directory::hand_over`.
+/// Makes a staff member responsible for a customer with their new sales
+/// lead, with a log entry naming who decided (`by`; none for a rule such
+/// as a webhook's round-robin).
 pub async fn make_responsible<C: ConnectionTrait>(
     db: &C,
     c: &customer::Model,
     to: Uuid,
+    by: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     if c.responsible_staff_id == Some(to) {
@@ -498,7 +499,7 @@ pub async fn make_responsible<C: ConnectionTrait>(
             customer_id: c.id,
             kind: LogKind::Assigned,
             channel: Channel::System,
-            staff_id: None,
+            staff_id: by,
             summary: "Customer assigned with their sales lead".into(),
             outcome: None,
             subject: Some(("Staff", to)),

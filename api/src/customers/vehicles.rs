@@ -166,12 +166,17 @@ fn not_future(d: Option<NaiveDate>, today: NaiveDate, field: &str) -> ApiResult<
     }
 }
 
-fn check_km(km: i32) -> ApiResult<()> {
+/// A licence plate as typed: at most 20 characters, upper case.
+fn plate(raw: Option<&str>) -> ApiResult<Option<String>> {
+    Ok(rules::opt_text(raw, "plate", 20)?.map(|p| p.to_uppercase()))
+}
+
+fn check_km(km: i32, field: &str) -> ApiResult<()> {
     if (0..=MAX_KM).contains(&km) {
         Ok(())
     } else {
         Err(ApiError::field(
-            "km",
+            field,
             UserErrorCode::OutOfRange,
             "mileage must be between 0 and 2,000,000 km",
         ))
@@ -205,13 +210,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     not_future(input.purchase_date, today, "purchaseDate")?;
     not_future(input.delivery_date, today, "deliveryDate")?;
     if let Some(km) = input.mileage_km {
-        check_km(km).map_err(|_| {
-            ApiError::field(
-                "mileageKm",
-                UserErrorCode::OutOfRange,
-                "mileage must be between 0 and 2,000,000 km",
-            )
-        })?;
+        check_km(km, "mileageKm")?;
     }
     let model = vehicle::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -221,7 +220,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         model: Set(texts[2].clone()),
         trim: Set(rules::opt_text(input.trim.as_deref(), "trim", 50)?),
         colour: Set(rules::opt_text(input.colour.as_deref(), "colour", 30)?),
-        plate: Set(rules::opt_text(input.plate.as_deref(), "plate", 20)?.map(|p| p.to_uppercase())),
+        plate: Set(plate(input.plate.as_deref())?),
         purchase_date: Set(input.purchase_date),
         delivery_date: Set(input.delivery_date),
         warranty_ends_on: Set(None),
@@ -329,14 +328,8 @@ pub async fn deliver_new<C: ConnectionTrait>(
 ) -> ApiResult<(vehicle::Model, Vec<entity::task::Model>)> {
     let vin = rules::normalize_vin(car.vin)
         .map_err(|m| ApiError::field("vin", UserErrorCode::InvalidVin, m))?;
-    let plate = rules::opt_text(car.plate, "plate", 20)?.map(|p| p.to_uppercase());
-    check_km(car.km).map_err(|_| {
-        ApiError::field(
-            "mileageKm",
-            UserErrorCode::OutOfRange,
-            "mileage must be between 0 and 2,000,000 km",
-        )
-    })?;
+    let plate = plate(car.plate)?;
+    check_km(car.km, "mileageKm")?;
     let existing = vehicle::Entity::find()
         .filter(vehicle::Column::StoreId.eq(buyer.store_id))
         .filter(vehicle::Column::Vin.eq(&vin))
@@ -528,7 +521,7 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         m.colour = Set(rules::opt_text(Some(x), "colour", 30)?);
     }
     if let Some(x) = &input.plate {
-        m.plate = Set(rules::opt_text(Some(x), "plate", 20)?.map(|p| p.to_uppercase()));
+        m.plate = Set(plate(Some(x))?);
     }
     if input.purchase_date.is_some() {
         m.purchase_date = Set(input.purchase_date);
@@ -572,7 +565,7 @@ pub async fn record_mileage<C: ConnectionTrait + TransactionTrait>(
     input: RecordMileageInput,
 ) -> ApiResult<mileage_reading::Model> {
     let v = find_writable(db, actor, &input.vehicle_id, "vehicleId").await?;
-    check_km(input.km)?;
+    check_km(input.km, "km")?;
     let today = org::today_at(db, v.store_id, now).await?;
     let on = input.read_on.unwrap_or(today);
     not_future(Some(on), today, "readOn")?;

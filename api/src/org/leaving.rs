@@ -1,7 +1,8 @@
-//! A staff member leaving the store: their customers and live work go to a
-//! named colleague and every session ends, in one transaction. It sits
-//! above `org::store`, the customers domain and the engine, and only the
-//! org GraphQL room calls it, so none of those depend back on it.
+//! A staff member leaving the store: their customers, open leads and live
+//! work go to a named colleague and every session ends, in one transaction.
+//! It sits above `org::store`, the customers and sales domains and the
+//! engine, and only the org GraphQL room calls it, so none of those depend
+//! back on it.
 use async_graphql::{InputObject, ID};
 use chrono::{DateTime, Utc};
 use entity::staff;
@@ -16,6 +17,7 @@ use crate::{
     customers::store as customers,
     error::{ApiError, ApiResult, UserErrorCode},
     ids::{self, NodeKind},
+    sales::leads,
     tasks::store as tasks,
 };
 
@@ -98,13 +100,14 @@ pub async fn deactivate_staff<C: ConnectionTrait + TransactionTrait>(
     };
     let txn = db.begin().await?;
     let (moved, moved_tasks) = match &to {
-        Some(to) => (
-            customers::reassign_all(&txn, actor, target.id, to.id, now).await?,
-            {
-                crate::sales::leads::follow_consultant(&txn, target.id, to.id, now).await?;
-                tasks::move_all(&txn, target.id, to.id, now).await?
-            },
-        ),
+        Some(to) => {
+            let customers = customers::reassign_all(&txn, actor, target.id, to.id, now).await?;
+            leads::follow_consultant(&txn, target.id, to.id, now).await?;
+            (
+                customers,
+                tasks::move_all(&txn, target.id, to.id, now).await?,
+            )
+        }
         None => (0, Vec::new()),
     };
     let mut m: staff::ActiveModel = target.into();

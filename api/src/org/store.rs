@@ -155,6 +155,21 @@ pub async fn zone_of<C: ConnectionTrait>(db: &C, store_id: Uuid) -> ApiResult<ch
         .unwrap_or(chrono_tz::Asia::Shanghai))
 }
 
+/// A store's settings and time zone, in one read (defaults and China's
+/// zone for an unknown store).
+pub async fn calendar<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+) -> ApiResult<(StoreSettings, chrono_tz::Tz)> {
+    Ok(match store_by_id(db, store_id).await? {
+        Some(s) => (
+            StoreSettings::from_json(&s.settings),
+            super::rules::zone(&s.time_zone),
+        ),
+        None => (StoreSettings::default(), chrono_tz::Asia::Shanghai),
+    })
+}
+
 /// Today in the store's time zone: the one helper for "today" and "in the
 /// future" wherever a user types a date.
 pub async fn today_at<C: ConnectionTrait>(

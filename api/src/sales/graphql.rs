@@ -13,7 +13,7 @@ use super::{
     },
     orders::{
         self, AdvanceSalesOrderInput, CancelSalesOrderInput, CreateSalesOrderInput,
-        DeliverSalesOrderInput, Performance, RecordPdiInput, SetPdiChecklistInput,
+        DeliverSalesOrderInput, PdiCheck, Performance, RecordPdiInput, SetPdiChecklistInput,
         SetSalesQuotaInput,
     },
     rules::{
@@ -333,22 +333,6 @@ pub struct Payment {
     pub down_payment_yuan: Option<i64>,
 }
 
-/// One checked line of an order's PDI.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct PdiCheck {
-    /// The checklist line.
-    pub item: String,
-    /// Passed.
-    pub passed: bool,
-    /// Remark.
-    pub note: Option<String>,
-    /// When.
-    pub checked_at: DateTime<Utc>,
-    #[graphql(skip)]
-    by: uuid::Uuid,
-}
-
 #[ComplexObject]
 impl PdiCheck {
     /// Who checked it.
@@ -439,15 +423,6 @@ impl SalesOrder {
     /// The PDI lines checked so far, in checklist order.
     async fn pdi(&self) -> Vec<PdiCheck> {
         orders::checks(&self.0)
-            .into_iter()
-            .map(|c| PdiCheck {
-                item: c.item,
-                passed: c.passed,
-                note: c.note,
-                checked_at: c.at,
-                by: c.by,
-            })
-            .collect()
     }
     /// When every line of the store's checklist had passed.
     async fn pdi_completed_at(&self) -> Option<DateTime<Utc>> {

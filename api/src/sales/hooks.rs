@@ -68,17 +68,7 @@ pub async fn create_source<C: ConnectionTrait>(
     let name = text_rules::text(&input.name, "name", 50)?;
     let team = ids::decode_opt(input.team_id.as_ref(), NodeKind::Team, "teamId")?;
     if let Some(t) = team {
-        let ok = entity::team::Entity::find_by_id(t)
-            .filter(entity::team::Column::StoreId.eq(store_id))
-            .one(db)
-            .await?;
-        if ok.is_none() {
-            return Err(ApiError::field(
-                "teamId",
-                UserErrorCode::NotFound,
-                "no such team",
-            ));
-        }
+        leads::check_team(db, store_id, t).await?;
     }
     let mut raw = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut raw);
@@ -282,7 +272,7 @@ async fn accept(
     let channel = CustomerSource::parse(&source.channel).unwrap_or(CustomerSource::CarPortal);
     let existing = directory::holder_of(db, source.store_id, &mobile).await?;
     let holder = match existing.as_ref().and_then(|c| c.responsible_staff_id) {
-        Some(s) if still_active(db, s).await? => Some(s),
+        Some(s) if leads::still_consultant(db, source.store_id, s).await? => Some(s),
         _ => None,
     };
     let consultant = match (holder, source.team_id) {
@@ -310,7 +300,7 @@ async fn accept(
         }
     };
     if let Some(to) = consultant {
-        customers::make_responsible(&txn, &customer, to, now).await?;
+        customers::make_responsible(&txn, &customer, to, None, now).await?;
     }
     let new = NewLead {
         store_id: source.store_id,
@@ -345,13 +335,4 @@ async fn accept(
         }
         Err(e) => Err(e),
     }
-}
-
-async fn still_active<C: ConnectionTrait>(db: &C, staff: Uuid) -> ApiResult<bool> {
-    Ok(entity::staff::Entity::find_by_id(staff)
-        .filter(entity::staff::Column::Active.eq(true))
-        .filter(entity::staff::Column::Role.eq(Role::SalesConsultant.as_str()))
-        .one(db)
-        .await?
-        .is_some())
 }

@@ -23,7 +23,7 @@ use crate::{
         rules::{self as text_rules, Channel, CustomerSource, LogKind},
         store as customers,
     },
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
+    error::{ApiError, ApiResult, UserErrorCode},
     idempotency,
     ids::{self, NodeKind},
     org::{rules::StoreSettings, store as org},
@@ -285,25 +285,21 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         ));
     }
     // The customer: given, found by mobile, or new.
-    let existing = match (&input.customer_id, &input.mobile) {
+    let buyer = match (&input.customer_id, &input.mobile) {
         (Some(id), _) => {
             let id = ids::decode_field(id, NodeKind::Customer, "customerId")?;
-            Some(directory::find_writable(db, actor, id, "customerId").await?)
+            Buyer::Known(directory::find_writable(db, actor, id, "customerId").await?)
         }
         (None, Some(m)) => {
             let mobile = text_rules::mobile_field(m, "mobile")?;
             match directory::holder_of(db, store_id, &mobile).await? {
-                Some(c) if directory::find(db, actor, c.id).await?.is_some() => Some(c),
-                Some(_) => {
-                    // Answer exactly as createCustomer would.
-                    return Err(
-                        customers::create(db, actor, now, customer_input(&input, mobile))
-                            .await
-                            .err()
-                            .unwrap_or(ApiError::NotFound),
-                    );
-                }
-                None => None,
+                Some(c) if directory::find(db, actor, c.id).await?.is_some() => Buyer::Known(c),
+                // Someone else's customer: answered as createCustomer does.
+                Some(_) => return Err(customers::duplicate_of(db, actor, store_id, &mobile).await?),
+                None => Buyer::New {
+                    name: text_rules::text(input.name.as_deref().unwrap_or(""), "name", 50)?,
+                    mobile,
+                },
             }
         }
         (None, None) => {
@@ -314,29 +310,25 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
             ))
         }
     };
-    let consultant = match (named, team) {
+    let consultant = match (named, team, &buyer) {
         _ if actor.role == Role::SalesConsultant => Some(actor.staff_id),
-        (Some(id), _) => Some(active_consultant(db, store_id, id, "consultantId").await?),
-        (None, Some(team)) => {
+        (Some(id), _, _) => Some(active_consultant(db, store_id, id, "consultantId").await?),
+        (None, Some(team), _) => {
             check_team(db, store_id, team).await?;
             next_in_team(db, team).await?
         }
-        (None, None) => existing
-            .as_ref()
-            .and_then(|c| c.responsible_staff_id)
-            .filter(|_| actor.role != Role::SalesConsultant),
+        // The customer's consultant keeps them, while still in the job.
+        (None, None, Buyer::Known(c)) => match c.responsible_staff_id {
+            Some(s) if still_consultant(db, store_id, s).await? => Some(s),
+            _ => None,
+        },
+        (None, None, Buyer::New { .. }) => None,
     };
-    let consultant = match consultant {
-        Some(c) if still_consultant(db, store_id, c).await? => Some(c),
-        _ => None,
-    };
-    let attached = existing.is_some();
+    let attached = matches!(buyer, Buyer::Known(_));
     let txn = db.begin().await?;
-    let customer = match existing {
-        Some(c) => c,
-        None => {
-            let name = text_rules::text(input.name.as_deref().unwrap_or(""), "name", 50)?;
-            let mobile = text_rules::mobile_field(input.mobile.as_deref().unwrap_or(""), "mobile")?;
+    let customer = match buyer {
+        Buyer::Known(c) => c,
+        Buyer::New { name, mobile } => {
             let row = customers::prospect(store_id, name, mobile, input.channel, consultant, now);
             match customers::insert_new(&txn, row, &[], Some(actor.staff_id), now).await {
                 Ok(c) => c,
@@ -352,13 +344,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         }
     };
     if let Some(to) = consultant {
-        if customer.responsible_staff_id != Some(to) {
-            if actor.role == Role::StoreManager {
-                directory::hand_over(&txn, actor, &[customer.id], to, now).await?;
-            } else {
-                customers::make_responsible(&txn, &customer, to, now).await?;
-            }
-        }
+        customers::make_responsible(&txn, &customer, to, Some(actor.staff_id), now).await?;
     }
     let new = NewLead {
         store_id,
@@ -383,20 +369,17 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     Ok((l, attached))
 }
 
-fn customer_input(input: &CreateLeadInput, mobile: String) -> customers::CreateCustomerInput {
-    customers::CreateCustomerInput {
-        name: input.name.clone().unwrap_or_default(),
-        mobile,
-        other_phones: Vec::new(),
-        gender: crate::customers::rules::Gender::Unknown,
-        city: None,
-        source: input.channel,
-        lifecycle_stage: crate::customers::rules::LifecycleStage::Prospect,
-        marketing_consent: false,
-        sharing_consent: false,
-        responsible_staff_id: None,
-        idempotency_key: None,
-    }
+/// Whom a typed lead is for.
+enum Buyer {
+    /// A customer on file the actor may see.
+    Known(customer::Model),
+    /// A new prospect (name and mobile checked).
+    New {
+        /// Name.
+        name: String,
+        /// Mobile, E.164.
+        mobile: String,
+    },
 }
 
 /// Writes a lead for a customer in the caller's transaction, with its log
@@ -410,7 +393,7 @@ pub async fn open<C: ConnectionTrait>(
     by: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> ApiResult<(lead::Model, Vec<entity::task::Model>)> {
-    let (settings, tz) = calendar(txn, new.store_id).await?;
+    let (settings, tz) = org::calendar(txn, new.store_id).await?;
     let due = rules::first_response_due(&settings, tz, now);
     let row = lead::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -474,8 +457,7 @@ async fn first_contact_task<C: ConnectionTrait>(
     to: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<entity::task::Model>> {
-    let mut spec = rules::first_response(l.first_response_due_at, l.interest_model.as_deref());
-    spec.window.earliest = Ord::min(now, spec.window.due);
+    let spec = rules::first_response(now, l.first_response_due_at, l.interest_model.as_deref());
     tasks::create_from_rules(txn, &target(l, Some(to), None), vec![spec], now).await
 }
 
@@ -523,20 +505,6 @@ pub async fn note<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The store's settings and time zone.
-pub async fn calendar<C: ConnectionTrait>(
-    db: &C,
-    store_id: Uuid,
-) -> ApiResult<(StoreSettings, chrono_tz::Tz)> {
-    let store = org::store_by_id(db, store_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok((
-        StoreSettings::from_json(&store.settings),
-        task_rules::zone(&store.time_zone),
-    ))
-}
-
 async fn active_consultant<C: ConnectionTrait>(
     db: &C,
     store_id: Uuid,
@@ -554,7 +522,12 @@ async fn active_consultant<C: ConnectionTrait>(
     }
 }
 
-async fn still_consultant<C: ConnectionTrait>(db: &C, store_id: Uuid, id: Uuid) -> ApiResult<bool> {
+/// Whether a staff member is an active sales consultant of the store.
+pub async fn still_consultant<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    id: Uuid,
+) -> ApiResult<bool> {
     Ok(staff::Entity::find_by_id(id)
         .filter(staff::Column::StoreId.eq(store_id))
         .filter(staff::Column::Active.eq(true))
@@ -564,7 +537,8 @@ async fn still_consultant<C: ConnectionTrait>(db: &C, store_id: Uuid, id: Uuid) 
         .is_some())
 }
 
-async fn check_team<C: ConnectionTrait>(db: &C, store_id: Uuid, team: Uuid) -> ApiResult<()> {
+/// NOT_FOUND on `teamId` unless the team is the store's.
+pub async fn check_team<C: ConnectionTrait>(db: &C, store_id: Uuid, team: Uuid) -> ApiResult<()> {
     let found = team::Entity::find_by_id(team)
         .filter(team::Column::StoreId.eq(store_id))
         .one(db)
@@ -720,7 +694,7 @@ pub async fn log_follow_up<C: ConnectionTrait + TransactionTrait>(
     let l = writable(db, actor, &input.lead_id, "leadId").await?;
     let summary = text_rules::text(&input.summary, "summary", 2000)?;
     let outcome = text_rules::opt_text(input.outcome.as_deref(), "outcome", 500)?;
-    let (settings, tz) = calendar(db, l.store_id).await?;
+    let (settings, tz) = org::calendar(db, l.store_id).await?;
     let today = task_rules::local_day(tz, now);
     let g = input.grade.unwrap_or(grade(&l));
     let mut spec = rules::next_follow_up(&settings, tz, g, today, l.interest_model.as_deref());
@@ -884,7 +858,8 @@ pub async fn mark_lost<C: ConnectionTrait + TransactionTrait>(
 }
 
 /// Moves a lead forward (a test drive, an order, a delivery) and records
-/// the contact; never backwards.
+/// the contact; never backwards. An ordered or closed lead has no next
+/// follow-up: the order is the work now.
 pub async fn advance<C: ConnectionTrait>(
     db: &C,
     l: &lead::Model,
@@ -900,13 +875,14 @@ pub async fn advance<C: ConnectionTrait>(
             Expr::value(l.first_responded_at.unwrap_or(now)),
         )
         .col_expr(lead::Column::UpdatedAt, Expr::value(now));
+    if next.rank() >= LeadStatus::Ordered.rank() {
+        q = q.col_expr(
+            lead::Column::NextFollowUpAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        );
+    }
     if !next.is_open() {
-        q = q
-            .col_expr(lead::Column::ClosedAt, Expr::value(now))
-            .col_expr(
-                lead::Column::NextFollowUpAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            );
+        q = q.col_expr(lead::Column::ClosedAt, Expr::value(now));
     }
     q.filter(lead::Column::Id.eq(l.id)).exec(db).await?;
     Ok(())
@@ -919,7 +895,7 @@ pub async fn reopen<C: ConnectionTrait>(
     l: &lead::Model,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<entity::task::Model>> {
-    let (settings, tz) = calendar(db, l.store_id).await?;
+    let (settings, tz) = org::calendar(db, l.store_id).await?;
     let spec = rules::next_follow_up(
         &settings,
         tz,
@@ -981,6 +957,25 @@ pub struct LeadFilter {
     pub customer_id: Option<ID>,
 }
 
+/// Leads without a first contact past its deadline.
+fn first_contact_late(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(lead::Column::FirstRespondedAt.is_null())
+        .add(lead::Column::FirstResponseDueAt.lt(now))
+}
+
+/// Leads not contacted since `before` (nor created after it): dormant when
+/// open and `before` is the store's dormant cut-off.
+fn quiet_since(before: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(lead::Column::LastContactAt.lt(before))
+        .add(
+            Condition::all()
+                .add(lead::Column::LastContactAt.is_null())
+                .add(lead::Column::CreatedAt.lt(before)),
+        )
+}
+
 /// A page of leads, newest first.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
@@ -1021,10 +1016,7 @@ pub async fn list<C: ConnectionTrait>(
             .filter(open());
     }
     if filter.first_response_late == Some(true) {
-        q = q
-            .filter(lead::Column::FirstRespondedAt.is_null())
-            .filter(lead::Column::FirstResponseDueAt.lt(now))
-            .filter(open());
+        q = q.filter(first_contact_late(now)).filter(open());
     }
     if filter.dormant == Some(true) {
         let settings = match actor.store_id {
@@ -1032,15 +1024,7 @@ pub async fn list<C: ConnectionTrait>(
             None => StoreSettings::default(),
         };
         let before = rules::dormant_before(&settings, now);
-        q = q.filter(open()).filter(
-            Condition::any()
-                .add(lead::Column::LastContactAt.lt(before))
-                .add(
-                    Condition::all()
-                        .add(lead::Column::LastContactAt.is_null())
-                        .add(lead::Column::CreatedAt.lt(before)),
-                ),
-        );
+        q = q.filter(open()).filter(quiet_since(before));
     }
     paging::fetch(
         db,
@@ -1150,30 +1134,12 @@ pub async fn board<C: ConnectionTrait>(
         .column(lead::Column::Status)
         .column(lead::Column::Grade)
         .column_as(Expr::col(lead::Column::Id).count(), "n")
-        .column_as(
-            when(
-                Condition::all()
-                    .add(lead::Column::FirstRespondedAt.is_null())
-                    .add(lead::Column::FirstResponseDueAt.lt(now)),
-            ),
-            "late",
-        )
+        .column_as(when(first_contact_late(now)), "late")
         .column_as(
             when(Condition::all().add(lead::Column::NextFollowUpAt.lt(now))),
             "overdue",
         )
-        .column_as(
-            when(
-                Condition::any()
-                    .add(lead::Column::LastContactAt.lt(before))
-                    .add(
-                        Condition::all()
-                            .add(lead::Column::LastContactAt.is_null())
-                            .add(lead::Column::CreatedAt.lt(before)),
-                    ),
-            ),
-            "dormant",
-        )
+        .column_as(when(quiet_since(before)), "dormant")
         .filter(lead::Column::StoreId.eq(store_id))
         .group_by(lead::Column::ConsultantId)
         .group_by(lead::Column::Status)
@@ -1371,13 +1337,4 @@ pub async fn outcomes<C: ConnectionTrait>(
     let mut out: Vec<OutcomeRow> = out;
     out.sort_by(|a, b| b.leads.cmp(&a.leads).then(a.key.cmp(&b.key)));
     Ok(out)
-}
-
-/// A DUPLICATE of another kind of record, kept for the webhook's answers.
-pub fn duplicate_lead(existing: Uuid) -> UserError {
-    UserError::duplicate(
-        "externalId",
-        "this lead was received before",
-        ids::encode(NodeKind::Lead, existing),
-    )
 }

@@ -259,14 +259,6 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         .exec_with_returning(&txn)
         .await?;
     leads::advance(&txn, &l, LeadStatus::Ordered, now).await?;
-    lead::Entity::update_many()
-        .col_expr(
-            lead::Column::NextFollowUpAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(lead::Column::Id.eq(l.id))
-        .exec(&txn)
-        .await?;
     let cancelled = tasks::cancel_for_subject(&txn, l.id, "ordered", now).await?;
     leads::note(
         &txn,
@@ -431,8 +423,9 @@ pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
     Ok(o)
 }
 
-/// One checked line of a PDI.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// One checked line of an order's PDI, as stored on the order.
+#[derive(Serialize, Deserialize, SimpleObject, Clone, Debug, PartialEq)]
+#[graphql(complex)]
 pub struct PdiCheck {
     /// The checklist line.
     pub item: String,
@@ -440,9 +433,11 @@ pub struct PdiCheck {
     pub passed: bool,
     /// Remark.
     pub note: Option<String>,
-    /// Who checked.
+    /// Who checked (`checkedBy`).
+    #[graphql(skip)]
     pub by: Uuid,
     /// When.
+    #[graphql(name = "checkedAt")]
     pub at: DateTime<Utc>,
 }
 

@@ -8,7 +8,7 @@ use crate::{
     auth::Role,
     labels::labeled_enum,
     org::rules::StoreSettings,
-    tasks::rules::{day_end, days_window, local_day, open_day, TaskKind, TaskSpec, Window},
+    tasks::rules::{days_window, local_day, open_day, TaskKind, TaskSpec, Window},
 };
 
 labeled_enum! {
@@ -157,15 +157,17 @@ pub fn horizon_days(s: &StoreSettings, g: LeadGrade) -> Option<i32> {
     }
 }
 
+/// `hour` o'clock (0 to 24) of a local day, in UTC.
 fn at_hour(tz: Tz, day: NaiveDate, hour: i32) -> DateTime<Utc> {
-    let t = if hour >= 24 {
-        return at_hour(tz, day + Duration::days(1), 0);
+    let (day, hour) = if hour >= 24 {
+        (day + Duration::days(1), 0)
     } else {
-        NaiveTime::from_hms_opt(hour.max(0) as u32, 0, 0).unwrap_or(NaiveTime::MIN)
+        (day, hour.max(0) as u32)
     };
-    match tz.from_local_datetime(&day.and_time(t)).earliest() {
+    let local = day.and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN));
+    match tz.from_local_datetime(&local).earliest() {
         Some(x) => x.with_timezone(&Utc),
-        None => Utc.from_utc_datetime(&day.and_time(t)),
+        None => Utc.from_utc_datetime(&local),
     }
 }
 
@@ -174,20 +176,18 @@ fn at_hour(tz: Tz, day: NaiveDate, hour: i32) -> DateTime<Utc> {
 /// hour, open weekdays), so a lead from the website at 23:00 is due the
 /// next morning, not in the night.
 pub fn first_response_due(s: &StoreSettings, tz: Tz, at: DateTime<Utc>) -> DateTime<Utc> {
+    // A closed showroom answers no leads: closed days are skipped whatever
+    // the store's setting for moving due dates.
+    let open_days = StoreSettings {
+        move_off_closed_days: 1,
+        ..s.clone()
+    };
     let mut left = Duration::minutes(s.lead_first_response_minutes as i64);
     let mut day = local_day(tz, at);
-    let mut from = at;
     for _ in 0..400 {
-        let open_on = open_day_strict(s, day);
-        if open_on != day {
-            day = open_on;
-            from = at_hour(tz, day, s.opening_hour);
-        }
-        let (open, close) = (
-            at_hour(tz, day, s.opening_hour),
-            at_hour(tz, day, s.closing_hour),
-        );
-        let start = from.max(open);
+        day = open_day(&open_days, day);
+        let start = at_hour(tz, day, s.opening_hour).max(at);
+        let close = at_hour(tz, day, s.closing_hour);
         if start < close {
             if start + left <= close {
                 return start + left;
@@ -195,30 +195,20 @@ pub fn first_response_due(s: &StoreSettings, tz: Tz, at: DateTime<Utc>) -> DateT
             left -= close - start;
         }
         day += Duration::days(1);
-        from = at_hour(tz, day, s.opening_hour);
     }
     at + Duration::minutes(s.lead_first_response_minutes as i64)
 }
 
-/// The day itself or the next day the store is open, whatever its setting
-/// for moving due dates (a closed showroom answers no leads).
-fn open_day_strict(s: &StoreSettings, day: NaiveDate) -> NaiveDate {
-    let forced = StoreSettings {
-        move_off_closed_days: 1,
-        ..s.clone()
-    };
-    open_day(&forced, day)
-}
-
-/// The task for a new lead's first contact, due at the lead's deadline.
-pub fn first_response(due: DateTime<Utc>, model: Option<&str>) -> TaskSpec {
+/// The task for a new lead's first contact, from its arrival to its
+/// deadline.
+pub fn first_response(from: DateTime<Utc>, due: DateTime<Utc>, model: Option<&str>) -> TaskSpec {
     TaskSpec {
         kind: TaskKind::FollowUp,
         rule: FIRST_RESPONSE,
         title: format!("新线索首次联系：{}", model.unwrap_or("意向车型待确认")),
         reason: "A new lead: make the first contact before the deadline.".into(),
         window: Window {
-            earliest: due - Duration::minutes(1),
+            earliest: from.min(due),
             due,
             latest: due,
         },
@@ -329,11 +319,6 @@ pub fn month(raw: &str) -> Option<(NaiveDate, NaiveDate)> {
     let first = NaiveDate::parse_from_str(&format!("{}-01", raw.trim()), "%Y-%m-%d").ok()?;
     let next = first.checked_add_months(chrono::Months::new(1))?;
     Some((first, next))
-}
-
-/// The end of `day` in the store's zone (re-exported for the store room).
-pub fn end_of(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
-    day_end(tz, day)
 }
 
 #[cfg(test)]
