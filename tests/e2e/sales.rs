@@ -714,3 +714,31 @@ async fn managers_work_the_unassigned_queue_and_leads_follow_a_consultant_who_le
         .await;
     assert_eq!(l["lead"]["consultant"]["username"], "cq.sales2");
 }
+
+#[tokio::test]
+async fn a_merged_customer_brings_their_leads_to_the_survivor() {
+    let app = spawn_app().await;
+    let m = app.login("cq.manager").await;
+    let survivor = m.create_customer("孙丽", "13988880000", false).await;
+    let c = create_lead(
+        &m,
+        json!({"name": "孙丽(重复)", "mobile": "13988880001", "interestModel": "锐界"}),
+    )
+    .await;
+    let lead = c["lead"]["id"].as_str().unwrap().to_string();
+    let r = m
+        .data(
+            "mutation($i: MergeCustomersInput!) { mergeCustomers(input: $i) { customer { id } userErrors { code message } } }",
+            json!({"i": {"survivorId": survivor, "mergedId": c["lead"]["customer"]["id"]}}),
+        )
+        .await;
+    assert_eq!(r["mergeCustomers"]["userErrors"], json!([]), "{r}");
+    let l = m
+        .data("query($id: ID!, $c: ID!) { lead(id: $id) { customer { id } } leads(first: 5, filter: {customerId: $c}) { totalCount } }", json!({"id": lead, "c": survivor}))
+        .await;
+    assert_eq!(l["lead"]["customer"]["id"], survivor.as_str());
+    assert_eq!(
+        l["leads"]["totalCount"], 1,
+        "the survivor's leads list shows it"
+    );
+}

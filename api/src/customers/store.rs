@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use async_graphql::{InputObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{
-    customer, customer_log, customer_merge, customer_phone, staff, vehicle, vehicle_ownership,
+    customer, customer_log, customer_merge, customer_phone, lead, sales_order, staff, test_drive,
+    vehicle, vehicle_ownership,
 };
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
@@ -653,8 +654,8 @@ pub struct MergeCustomersInput {
     pub merged_id: ID,
 }
 
-/// Merges `merged` into `survivor`: vehicles, ownership history, phones and
-/// the whole log move; the merged record points at the survivor so that old
+/// Merges `merged` into `survivor`: vehicles, ownership history, phones,
+/// leads, test drives, orders and the whole log move; the merged record points at the survivor so that old
 /// links follow; the merge itself is recorded with a snapshot.
 pub async fn merge<C: ConnectionTrait + TransactionTrait>(
     db: &C,
@@ -686,6 +687,23 @@ pub async fn merge<C: ConnectionTrait + TransactionTrait>(
             Expr::value(survivor.id),
         )
         .filter(vehicle_ownership::Column::CustomerId.eq(merged.id))
+        .exec(&txn)
+        .await?;
+    // The retired record's sales go with it: its leads, test drives and
+    // orders belong to the survivor now.
+    lead::Entity::update_many()
+        .col_expr(lead::Column::CustomerId, Expr::value(survivor.id))
+        .filter(lead::Column::CustomerId.eq(merged.id))
+        .exec(&txn)
+        .await?;
+    test_drive::Entity::update_many()
+        .col_expr(test_drive::Column::CustomerId, Expr::value(survivor.id))
+        .filter(test_drive::Column::CustomerId.eq(merged.id))
+        .exec(&txn)
+        .await?;
+    sales_order::Entity::update_many()
+        .col_expr(sales_order::Column::CustomerId, Expr::value(survivor.id))
+        .filter(sales_order::Column::CustomerId.eq(merged.id))
         .exec(&txn)
         .await?;
     let moved_log = customer_log::Entity::update_many()
