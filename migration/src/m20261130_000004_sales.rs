@@ -75,9 +75,24 @@ impl MigrationTrait for Migration {
                 &["consultant_id", "status", "next_follow_up_at"][..],
                 false,
             ),
+            // The manager's lists, newest first.
+            ("ix_lead_store", &["store_id", "created_at"][..], false),
+            // The manager's board reads only this index (on PostgreSQL an
+            // index-only scan): counts by status, and for open leads by
+            // consultant and grade with their deadlines.
             (
-                "ix_lead_store",
-                &["store_id", "status", "created_at"][..],
+                "ix_lead_board",
+                &[
+                    "store_id",
+                    "status",
+                    "consultant_id",
+                    "grade",
+                    "first_responded_at",
+                    "first_response_due_at",
+                    "next_follow_up_at",
+                    "last_contact_at",
+                    "created_at",
+                ][..],
                 false,
             ),
             ("ix_lead_customer", &["customer_id"][..], false),

@@ -16,10 +16,7 @@ use super::{
 };
 use crate::{
     auth::{Actor, Role},
-    customers::{
-        directory,
-        rules::{self as text_rules, Channel},
-    },
+    customers::rules::{self as text_rules, Channel},
     error::{ApiError, ApiResult, UserErrorCode},
     ids::{self, NodeKind},
     paging,
@@ -134,7 +131,12 @@ pub async fn cars_by_ids<C: ConnectionTrait>(
 
 /// The test drives the actor may see: those of visible leads.
 fn visible(actor: &Actor) -> Condition {
-    Condition::all().add(test_drive::Column::CustomerId.in_subquery(directory::visible_ids(actor)))
+    leads::scope(
+        actor,
+        test_drive::Column::StoreId,
+        test_drive::Column::CustomerId,
+        None,
+    )
 }
 
 /// A test drive by id, if visible.

@@ -536,7 +536,7 @@ pub struct LeadBoard {
     pub first_response_late: i64,
     /// Open leads without contact for the dormant period.
     pub dormant: i64,
-    /// All leads by status.
+    /// Open leads by status (won and lost: `leadOutcomes`).
     pub by_status: Vec<KeyCount>,
     /// Open leads by grade.
     pub by_grade: Vec<KeyCount>,

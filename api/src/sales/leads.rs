@@ -40,13 +40,36 @@ const OPEN: [&str; 4] = ["NEW", "CONTACTED", "TEST_DRIVEN", "ORDERED"];
 /// The leads the actor may see: those of the customers the actor may see
 /// (a consultant's own, the store's for store staff, consented ones beyond).
 pub fn visible(actor: &Actor) -> Condition {
-    let c =
-        Condition::all().add(lead::Column::CustomerId.in_subquery(directory::visible_ids(actor)));
-    if actor.role == Role::SalesConsultant {
-        // The same set, said so that the consultant index answers it.
-        c.add(lead::Column::ConsultantId.eq(actor.staff_id))
-    } else {
-        c
+    scope(
+        actor,
+        lead::Column::StoreId,
+        lead::Column::CustomerId,
+        Some(lead::Column::ConsultantId),
+    )
+}
+
+/// The sales records (leads, test drives, orders) the actor may see: those
+/// of the customers the actor may see. Said per reach so that an index
+/// answers it: store staff other than consultants see their whole store
+/// (every customer of it, merged ones' records having moved to the
+/// survivor); a consultant their customers' records that are also theirs
+/// (`consultant`, when the table has one); the network the consented
+/// customers' records.
+pub fn scope<Col: ColumnTrait>(
+    actor: &Actor,
+    store: Col,
+    customer: Col,
+    consultant: Option<Col>,
+) -> Condition {
+    match actor.reach() {
+        Reach::Store(s) if actor.role != Role::SalesConsultant => Condition::all().add(store.eq(s)),
+        _ => {
+            let c = Condition::all().add(customer.in_subquery(directory::visible_ids(actor)));
+            match consultant {
+                Some(col) if actor.role == Role::SalesConsultant => c.add(col.eq(actor.staff_id)),
+                _ => c,
+            }
+        }
     }
 }
 
@@ -1086,7 +1109,7 @@ pub struct Board {
     pub first_response_late: i64,
     /// Open leads without contact for the dormant period.
     pub dormant: i64,
-    /// All leads by status.
+    /// Open leads by status (won and lost ones: `outcomes`).
     pub by_status: Vec<KeyCount>,
     /// Open leads by grade.
     pub by_grade: Vec<KeyCount>,
@@ -1105,7 +1128,8 @@ struct Grouped {
     dormant: i64,
 }
 
-/// The store manager's board: one grouped statement over the store's leads.
+/// The store manager's board of open leads: one grouped statement over the
+/// store's board index.
 /// Counts only: no customer data.
 pub async fn board<C: ConnectionTrait>(
     db: &C,
@@ -1128,12 +1152,14 @@ pub async fn board<C: ConnectionTrait>(
     let settings = org::settings(db, store_id).await?;
     let before = rules::dormant_before(&settings, now);
     let when = |c: Condition| Expr::case(c, 1).finally(0).sum();
+    // One statement over the open leads, answered from the board index
+    // alone; won and lost leads are counted by `outcomes` for a period.
     let rows = lead::Entity::find()
         .select_only()
         .column(lead::Column::ConsultantId)
         .column(lead::Column::Status)
         .column(lead::Column::Grade)
-        .column_as(Expr::col(lead::Column::Id).count(), "n")
+        .column_as(Expr::col(sea_orm::sea_query::Asterisk).count(), "n")
         .column_as(when(first_contact_late(now)), "late")
         .column_as(
             when(Condition::all().add(lead::Column::NextFollowUpAt.lt(now))),
@@ -1141,6 +1167,7 @@ pub async fn board<C: ConnectionTrait>(
         )
         .column_as(when(quiet_since(before)), "dormant")
         .filter(lead::Column::StoreId.eq(store_id))
+        .filter(lead::Column::Status.is_in(OPEN))
         .group_by(lead::Column::ConsultantId)
         .group_by(lead::Column::Status)
         .group_by(lead::Column::Grade)
@@ -1164,10 +1191,6 @@ fn fold_board(rows: Vec<Grouped>) -> Board {
     let mut per: HashMap<Uuid, ConsultantLoad> = HashMap::new();
     for r in rows {
         *status.entry(r.status.clone()).or_default() += r.n;
-        let open = OPEN.contains(&r.status.as_str());
-        if !open {
-            continue;
-        }
         *grade.entry(r.grade.clone()).or_default() += r.n;
         b.first_response_late += r.late;
         b.dormant += r.dormant;
@@ -1197,10 +1220,7 @@ fn fold_board(rows: Vec<Grouped>) -> Board {
             })
             .collect::<Vec<_>>()
     };
-    b.by_status = ordered(
-        status,
-        &["NEW", "CONTACTED", "TEST_DRIVEN", "ORDERED", "WON", "LOST"],
-    );
+    b.by_status = ordered(status, &OPEN);
     b.by_grade = ordered(grade, &["H", "A", "B", "C"]);
     let mut c: Vec<_> = per.into_values().collect();
     c.sort_by_key(|l| l.staff_id);

@@ -38,13 +38,12 @@ use crate::{
 
 /// The orders the actor may see: those of visible customers.
 fn visible(actor: &Actor) -> Condition {
-    let c = Condition::all()
-        .add(sales_order::Column::CustomerId.in_subquery(directory::visible_ids(actor)));
-    if actor.role == Role::SalesConsultant {
-        c.add(sales_order::Column::ConsultantId.eq(actor.staff_id))
-    } else {
-        c
-    }
+    leads::scope(
+        actor,
+        sales_order::Column::StoreId,
+        sales_order::Column::CustomerId,
+        Some(sales_order::Column::ConsultantId),
+    )
 }
 
 /// Whether the actor may see the commission on an order: its consultant and
