@@ -5,8 +5,12 @@
 //! stores, 20,000 staff with 50 tasks each), then measures:
 //! 1. "my day" latency over HTTP (p50/p95/p99 of sequential requests);
 //! 2. scheduler throughput: reminders generated, tasks marked overdue and
-//!    messages delivered per second.
+//!    messages delivered per second;
+//! 3. with `--phases salesdata,leads,hooks` (see `sales`): lead reads at
+//!    1 M customers / 3 M leads and webhook leads per second.
 use std::{sync::Arc, time::Instant};
+
+mod sales;
 
 use api::{
     tasks::{
@@ -61,13 +65,89 @@ struct Args {
     #[arg(long, default_value_t = 100_000)]
     deliver: u64,
     /// What to run, comma-separated, in this order: data, myday, remind,
-    /// overdue, deliver. Without `data` the bench reuses an existing
-    /// `crm_bench` (e.g. one copied from a template database).
+    /// overdue, deliver, salesdata, leads, hooks. Without `data` the bench
+    /// reuses an existing `crm_bench` (e.g. one copied from a template
+    /// database).
     #[arg(long, default_value = "data,myday,remind,overdue,deliver")]
     phases: String,
+    /// Customers in the network after `salesdata` (each with 3 leads).
+    #[arg(long, default_value_t = 1_000_000)]
+    customers: u64,
+    /// Webhook leads to send in `hooks` (each sent twice).
+    #[arg(long, default_value_t = 20_000)]
+    hook_leads: usize,
+    /// Webhook requests in flight.
+    #[arg(long, default_value_t = 32)]
+    hook_concurrency: usize,
 }
 
-fn pct(sorted: &[f64], p: f64) -> f64 {
+/// The server under test, on a random local port, and a client for it.
+pub struct Server {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The client.
+    pub http: reqwest::Client,
+}
+
+impl Server {
+    async fn start(state: &api::AppState) -> anyhow::Result<Server> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(api::serve_on(listener, state.clone()));
+        Ok(Server {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// Access tokens of these users (password demo1234).
+    pub async fn login_all(&self, usernames: &[String]) -> anyhow::Result<Vec<String>> {
+        let mut tokens = Vec::new();
+        for u in usernames {
+            let r: serde_json::Value = self
+                .http
+                .post(format!("{}/graphql", self.base))
+                .json(&json!({"query": "mutation($u: String!) { login(input: {login: $u, password: \"demo1234\"}) { accessToken } }", "variables": {"u": u}}))
+                .send()
+                .await?
+                .json()
+                .await?;
+            let token = r["data"]["login"]["accessToken"].as_str();
+            tokens.push(
+                token
+                    .ok_or_else(|| anyhow::anyhow!("login {u}: {r}"))?
+                    .to_string(),
+            );
+        }
+        Ok(tokens)
+    }
+
+    /// The store id of each token's user.
+    pub async fn store_ids(&self, tokens: &[String]) -> anyhow::Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for t in tokens {
+            let r: serde_json::Value = self
+                .http
+                .post(format!("{}/graphql", self.base))
+                .bearer_auth(t)
+                .json(&json!({"query": "{ myStore { id } }"}))
+                .send()
+                .await?
+                .json()
+                .await?;
+            ids.push(
+                r["data"]["myStore"]["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+        Ok(ids)
+    }
+}
+
+/// The `p` quantile of sorted values.
+pub fn pct(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
@@ -122,6 +202,18 @@ async fn main() -> anyhow::Result<()> {
     }
     if phases.contains(&"deliver") {
         deliver(&sched, &args).await?;
+    }
+    if phases.contains(&"salesdata") {
+        sales::data(&db, args.customers).await?;
+    }
+    if phases.contains(&"leads") || phases.contains(&"hooks") {
+        let srv = Server::start(&state).await?;
+        if phases.contains(&"leads") {
+            sales::reads(&srv, args.requests).await?;
+        }
+        if phases.contains(&"hooks") {
+            sales::hooks(&srv, &db, args.hook_leads, args.hook_concurrency).await?;
+        }
     }
     Ok(())
 }
@@ -265,27 +357,9 @@ async fn my_day(state: &api::AppState, args: &Args) -> anyhow::Result<()> {
         .map(|s| s.username)
         .collect();
     anyhow::ensure!(!usernames.is_empty(), "no bench data: run the data phase");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(api::serve_on(listener, state.clone()));
-    let http = reqwest::Client::new();
-    let url = format!("http://{addr}/graphql");
-    let mut tokens = Vec::new();
-    for u in &usernames {
-        let r: serde_json::Value = http
-            .post(&url)
-            .json(&json!({"query": "mutation($u: String!) { login(input: {login: $u, password: \"demo1234\"}) { accessToken } }", "variables": {"u": u}}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        tokens.push(
-            r["data"]["login"]["accessToken"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        );
-    }
+    let srv = Server::start(state).await?;
+    let (http, url) = (&srv.http, format!("{}/graphql", srv.base));
+    let tokens = srv.login_all(&usernames).await?;
     let query = "{ myDay { overdue { ...T } dueToday { ...T } upcoming { ...T } } } fragment T on Task { id kind title reason status dueAt customer { name mobile } vehicle { plate } lastContact { summary occurredAt } }";
     let mut lat = Vec::with_capacity(args.requests);
     let mut tasks_seen = 0;
