@@ -117,12 +117,22 @@ async fn worker(
             .tick()
             .await
             .map_err(|e| anyhow::anyhow!("scheduler tick failed: {e:?}"))?;
+        use api::sales::intake;
+        let leads = intake::drain(&state.db, state.clock.now(), intake::BATCH)
+            .await
+            .map_err(|e| anyhow::anyhow!("lead intake failed: {e:?}"))?;
         // One line per tick with work, for operators and tests to add up.
-        if r != api::tasks::scheduler::TickReport::default() {
+        let busy = r != api::tasks::scheduler::TickReport::default();
+        if busy {
             println!(
                 "tick overdue={} escalated={} reminded={} sent={} retried={} dead={} deferred={}",
                 r.overdue, r.escalated, r.reminded, r.sent, r.retried, r.dead, r.deferred
             );
+        }
+        if leads != intake::IntakeReport::default() {
+            println!("intake made={} failed={}", leads.made, leads.failed);
+        }
+        if busy || leads.made > 0 {
             idle = 0;
         } else {
             idle += 1;

@@ -45,6 +45,8 @@ pub struct AppState {
     pub provider: Arc<dyn tasks::outbox::Provider>,
     /// Password hashing pool, login throttles and request rate limits.
     pub guards: Arc<auth::guard::Guards>,
+    /// Wakes the lead intake worker when the webhook accepts a lead.
+    pub lead_intake: Arc<tokio::sync::Notify>,
 }
 
 /// Opens and migrates the database, seeds demo data when configured and
@@ -73,6 +75,7 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         clock,
         metrics: http::metrics_handle(),
         provider,
+        lead_intake: Arc::new(tokio::sync::Notify::new()),
     })
 }
 
@@ -86,8 +89,8 @@ pub fn build_app(state: AppState) -> axum::Router {
     http::router(http::HttpState { app: state, schema })
 }
 
-/// Serves on `listener` until shutdown is signalled; runs the scheduler
-/// beside it when configured.
+/// Serves on `listener` until shutdown is signalled; runs the lead intake
+/// worker beside it, and the scheduler when configured.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
     tasks::events::start_relay(&state.db, true);
     let interval = state.config.scheduler_interval_secs;
@@ -95,6 +98,11 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> any
         let s = tasks::scheduler::Scheduler::for_app(&state);
         tokio::spawn(s.run(std::time::Duration::from_secs(interval)))
     });
+    let intake = tokio::spawn(sales::intake::run(
+        state.db.clone(),
+        state.clock.clone(),
+        state.lead_intake.clone(),
+    ));
     let app = build_app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
@@ -102,6 +110,7 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> any
     if let Some(s) = scheduler {
         s.abort();
     }
+    intake.abort();
     Ok(())
 }
 

@@ -335,9 +335,30 @@ pub async fn hooks(
         }
         let secs = t0.elapsed().as_secs_f64();
         println!(
-            "webhook, {round}: {n} posts, {concurrency} in flight, in {secs:.1}s = {:.0}/s; new {new}, duplicate {dup}, failed {failed}",
+            "webhook, {round}: {n} posts, {concurrency} in flight, in {secs:.1}s = {:.0}/s accepted; new {new}, duplicate {dup}, failed {failed}",
             n as f64 / secs
         );
+        // The intake worker makes the leads behind the answers: how long
+        // until every one is a lead, counted from the first post.
+        loop {
+            let made = lead::Entity::find()
+                .filter(lead::Column::SourceId.eq(source_id))
+                .count(db)
+                .await?;
+            if made as usize >= n {
+                let all = t0.elapsed().as_secs_f64();
+                println!(
+                    "webhook, {round}: all {n} leads made {all:.1}s after the first post = {:.0}/s end to end",
+                    n as f64 / all
+                );
+                break;
+            }
+            anyhow::ensure!(
+                t0.elapsed().as_secs() < 600,
+                "the intake stalled at {made} leads"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
     let stored = lead::Entity::find()
         .filter(lead::Column::SourceId.eq(source_id))

@@ -10,6 +10,7 @@ pub mod dealer_group;
 pub mod demo_car;
 pub mod idempotency_key;
 pub mod lead;
+pub mod lead_intake;
 pub mod lead_source;
 pub mod mileage_reading;
 pub mod notification;

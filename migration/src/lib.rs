@@ -6,6 +6,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_tasks;
 mod m20261123_000003_reminder_queue;
 mod m20261130_000004_sales;
+mod m20261130_000005_lead_intake;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_tasks::Migration),
             Box::new(m20261123_000003_reminder_queue::Migration),
             Box::new(m20261130_000004_sales::Migration),
+            Box::new(m20261130_000005_lead_intake::Migration),
         ]
     }
 }

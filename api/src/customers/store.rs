@@ -268,6 +268,16 @@ async fn replace_phones<C: ConnectionTrait>(
         .filter(customer_phone::Column::CustomerId.eq(c.id))
         .exec(db)
         .await?;
+    add_phones(db, c, phones, now).await
+}
+
+/// Adds other phones to a customer (a new one has none to replace).
+async fn add_phones<C: ConnectionTrait>(
+    db: &C,
+    c: &customer::Model,
+    phones: &[String],
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     for p in phones {
         customer_phone::Entity::insert(customer_phone::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -420,7 +430,7 @@ pub async fn insert_new<C: ConnectionTrait>(
     let created = customer::Entity::insert(model)
         .exec_with_returning(txn)
         .await?;
-    replace_phones(txn, &created, phones, now).await?;
+    add_phones(txn, &created, phones, now).await?;
     log::append(
         txn,
         LogEvent {

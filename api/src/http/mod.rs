@@ -134,7 +134,8 @@ async fn lead_hook(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    crate::sales::hooks::receive(&st.app.db, st.app.clock.now(), &headers, body).await
+    let app = &st.app;
+    crate::sales::hooks::receive(&app.db, app.clock.now(), &headers, body, &app.lead_intake).await
 }
 
 async fn readyz(State(st): State<HttpState>) -> Response {

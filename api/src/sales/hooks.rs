@@ -9,32 +9,29 @@ use axum::{
     Json,
 };
 use chrono::{DateTime, Utc};
-use entity::{lead, lead_source};
+use entity::lead_source;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::{
-    leads::{self, NewLead},
-    rules::{LeadGrade, PurchaseTiming},
+    intake::{self, Checked},
+    leads,
+    rules::PurchaseTiming,
 };
 use crate::{
     auth::{Actor, Role},
-    customers::{
-        directory,
-        rules::{self as text_rules, CustomerSource},
-        store as customers,
-    },
+    customers::rules::{self as text_rules, CustomerSource},
     error::{ApiError, ApiResult, UserErrorCode},
     ids::{self, NodeKind},
-    tasks::events::{self, TaskChange},
 };
 
 /// Header naming the source (its global id).
@@ -151,14 +148,17 @@ pub fn signed(secret: &str, body: &[u8], signature: &str) -> bool {
     mac.verify_slice(&sig).is_ok()
 }
 
-/// POST /hooks/leads: 202 with the lead's id (also for a resend, marked
-/// `duplicate`), 401 for an unknown source or a bad signature, 400 for a
-/// body that is not a lead, naming the field.
+/// POST /hooks/leads: 202 with the id the lead will have (also for a
+/// resend, marked `duplicate`), 401 for an unknown source or a bad
+/// signature, 400 for a body that is not a lead, naming the field. An
+/// accepted lead is one row in the intake; `intake::run` makes it a lead
+/// moments later (its first-contact clock starts at its arrival).
 pub async fn receive(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     headers: &HeaderMap,
     body: Bytes,
+    wake: &Notify,
 ) -> Response {
     let header = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).unwrap_or("");
     let unknown = || {
@@ -191,24 +191,35 @@ pub async fn receive(
             )
         }
     };
-    match accept(db, now, &source, lead).await {
-        Ok((id, duplicate)) => (
-            StatusCode::ACCEPTED,
-            Json(json!({"leadId": ids::encode(NodeKind::Lead, id).0, "duplicate": duplicate})),
-        )
-            .into_response(),
+    let checked = match check(lead) {
+        Ok(c) => c,
         Err(ApiError::User(errs)) => {
             let e = errs.first();
             let field = e
                 .and_then(|e| e.field.as_ref())
                 .and_then(|f| f.last().cloned());
             let message = e.map(|e| e.message.clone()).unwrap_or_default();
-            refuse(
+            return refuse(
                 StatusCode::BAD_REQUEST,
                 "BAD_BODY",
                 &message,
                 field.as_deref(),
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    match intake::enqueue(db, now, source.id, checked).await {
+        Ok((id, duplicate)) => {
+            metrics::counter!("lead_hook_total", "outcome" => if duplicate { "duplicate" } else { "accepted" })
+                .increment(1);
+            if !duplicate {
+                wake.notify_one();
+            }
+            (
+                StatusCode::ACCEPTED,
+                Json(json!({"leadId": ids::encode(NodeKind::Lead, id).0, "duplicate": duplicate})),
             )
+                .into_response()
         }
         Err(e) => internal(e),
     }
@@ -228,29 +239,9 @@ fn internal(e: ApiError) -> Response {
     )
 }
 
-async fn earlier<C: ConnectionTrait>(
-    db: &C,
-    source: Uuid,
-    external: &str,
-) -> ApiResult<Option<Uuid>> {
-    Ok(lead::Entity::find()
-        .filter(lead::Column::SourceId.eq(source))
-        .filter(lead::Column::ExternalId.eq(external))
-        .one(db)
-        .await?
-        .map(|l| l.id))
-}
-
-/// Records a posted lead once. Returns its id and whether it was there
-/// already. Two copies racing meet the unique (source, external id) index:
-/// the loser answers with the winner's lead.
-async fn accept(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    source: &lead_source::Model,
-    l: HookLead,
-) -> ApiResult<(Uuid, bool)> {
-    let external = text_rules::text(&l.external_id, "externalId", 100)?;
+/// The field checks a lead typed in the app gets, by field name.
+fn check(l: HookLead) -> ApiResult<Checked> {
+    let external_id = text_rules::text(&l.external_id, "externalId", 100)?;
     let name = text_rules::text(&l.name, "name", 50)?;
     let mobile = text_rules::mobile_field(&l.mobile, "mobile")?;
     let timing = match l.purchase_timing.as_deref() {
@@ -266,73 +257,16 @@ async fn accept(
         l.trade_in_model.as_deref(),
         l.budget_yuan,
     )?;
-    if let Some(id) = earlier(db, source.id, &external).await? {
-        return Ok((id, true));
-    }
-    let channel = CustomerSource::parse(&source.channel).unwrap_or(CustomerSource::CarPortal);
-    let existing = directory::holder_of(db, source.store_id, &mobile).await?;
-    let holder = match existing.as_ref().and_then(|c| c.responsible_staff_id) {
-        Some(s) if leads::still_consultant(db, source.store_id, s).await? => Some(s),
-        _ => None,
-    };
-    let consultant = match (holder, source.team_id) {
-        (Some(s), _) => Some(s),
-        (None, Some(team)) => leads::next_in_team(db, team).await?,
-        (None, None) => None,
-    };
-    let txn = db.begin().await?;
-    let customer = match existing {
-        Some(c) => c,
-        None => {
-            let row = customers::prospect(source.store_id, name, mobile, channel, consultant, now);
-            match customers::insert_new(&txn, row, &[], None, now).await {
-                Ok(c) => c,
-                Err(ApiError::Db(e)) if ApiError::is_unique_violation(&e) => {
-                    drop(txn);
-                    return Err(ApiError::field(
-                        "mobile",
-                        UserErrorCode::Conflict,
-                        "this mobile arrived twice at once; send again",
-                    ));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    };
-    if let Some(to) = consultant {
-        customers::make_responsible(&txn, &customer, to, None, now).await?;
-    }
-    let new = NewLead {
-        store_id: source.store_id,
-        channel,
-        source_id: Some(source.id),
-        external_id: Some(external.clone()),
-        source_detail: texts.source_detail.or_else(|| Some(source.name.clone())),
+    Ok(Checked {
+        external_id,
+        name,
+        mobile,
+        purchase_timing: timing.as_str().into(),
+        source_detail: texts.source_detail,
         campaign: texts.campaign,
         interest_model: texts.interest_model,
         budget_yuan: l.budget_yuan,
-        purchase_timing: timing,
         trade_in: l.trade_in,
         trade_in_model: texts.trade_in_model,
-        grade: if timing == PurchaseTiming::Unknown {
-            LeadGrade::B
-        } else {
-            timing.grade()
-        },
-    };
-    match leads::open(&txn, new, &customer, consultant, None, now).await {
-        Ok((lead, made)) => {
-            txn.commit().await?;
-            events::publish_all(&made, TaskChange::Created);
-            Ok((lead.id, false))
-        }
-        Err(ApiError::Db(e)) if ApiError::is_unique_violation(&e) => {
-            drop(txn);
-            let id = earlier(db, source.id, &external)
-                .await?
-                .ok_or(ApiError::Db(e))?;
-            Ok((id, true))
-        }
-        Err(e) => Err(e),
-    }
+    })
 }

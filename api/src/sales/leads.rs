@@ -194,6 +194,8 @@ pub struct CreateLeadInput {
 
 /// What a lead is opened with, however it arrived.
 pub struct NewLead {
+    /// Its id (the webhook's answer names it before the lead is made).
+    pub id: Uuid,
     /// Store.
     pub store_id: Uuid,
     /// Channel.
@@ -370,6 +372,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         customers::make_responsible(&txn, &customer, to, Some(actor.staff_id), now).await?;
     }
     let new = NewLead {
+        id: Uuid::now_v7(),
         store_id,
         channel: input.channel,
         source_id: None,
@@ -419,7 +422,7 @@ pub async fn open<C: ConnectionTrait>(
     let (settings, tz) = org::calendar(txn, new.store_id).await?;
     let due = rules::first_response_due(&settings, tz, now);
     let row = lead::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(new.id),
         store_id: Set(new.store_id),
         customer_id: Set(customer.id),
         consultant_id: Set(consultant),
@@ -468,7 +471,7 @@ pub async fn open<C: ConnectionTrait>(
     )
     .await?;
     let made = match consultant {
-        Some(to) => first_contact_task(txn, &l, to, now).await?,
+        Some(to) => first_contact_task(txn, &settings, &l, to, now).await?,
         None => Vec::new(),
     };
     Ok((l, made))
@@ -476,12 +479,13 @@ pub async fn open<C: ConnectionTrait>(
 
 async fn first_contact_task<C: ConnectionTrait>(
     txn: &C,
+    settings: &StoreSettings,
     l: &lead::Model,
     to: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<entity::task::Model>> {
     let spec = rules::first_response(now, l.first_response_due_at, l.interest_model.as_deref());
-    tasks::create_from_rules(txn, &target(l, Some(to), None), vec![spec], now).await
+    tasks::create_with_settings(txn, settings, &target(l, Some(to), None), vec![spec], now).await
 }
 
 fn target(l: &lead::Model, to: Option<Uuid>, step: Option<i32>) -> RuleTarget {
@@ -667,7 +671,8 @@ pub async fn assign<C: ConnectionTrait + TransactionTrait>(
     let l = updated.into_iter().next().ok_or_else(changed)?;
     let moved = tasks::give_subject_to(&txn, l.id, to, now).await?;
     let made = if moved.is_empty() && status(&l) == LeadStatus::New {
-        first_contact_task(&txn, &l, to, now).await?
+        let settings = org::settings(&txn, l.store_id).await?;
+        first_contact_task(&txn, &settings, &l, to, now).await?
     } else {
         Vec::new()
     };

@@ -26,7 +26,7 @@ use crate::{
     },
     error::{ApiError, ApiResult, UserErrorCode},
     ids::{self, NodeKind},
-    org::store as org,
+    org::{rules::StoreSettings, store as org},
     paging::{self, Cursor, Keys, Page, PageArgs},
 };
 
@@ -242,6 +242,17 @@ pub async fn create_from_rules<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<task::Model>> {
     let settings = org::settings(db, about.store_id).await?;
+    create_with_settings(db, &settings, about, specs, now).await
+}
+
+/// `create_from_rules` for a caller that has read the store's settings.
+pub async fn create_with_settings<C: ConnectionTrait>(
+    db: &C,
+    settings: &StoreSettings,
+    about: &RuleTarget,
+    specs: Vec<TaskSpec>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
     let (store_id, customer_id, subject) = (about.store_id, about.customer_id, about.subject);
     let tasks = specs
         .into_iter()
@@ -258,7 +269,7 @@ pub async fn create_from_rules<C: ConnectionTrait>(
             window: spec.window,
             rule: Some(spec.rule),
             step: about.step,
-            remind_at: rules::remind_at(&settings, spec.window.due, now),
+            remind_at: rules::remind_at(settings, spec.window.due, now),
             max_escalation: spec.max_escalation,
             created_by: about.created_by,
         })
@@ -278,7 +289,7 @@ pub async fn on_delivery<C: ConnectionTrait>(
     let Some(store) = org::store_by_id(db, v.store_id).await? else {
         return Ok(Vec::new());
     };
-    let settings = crate::org::rules::StoreSettings::from_json(&store.settings);
+    let settings = StoreSettings::from_json(&store.settings);
     let tz = rules::zone(&store.time_zone);
     // Titles name the model only: the plate and VIN identify the owner, and
     // task texts are read by staff beyond the consent line.
