@@ -341,7 +341,7 @@ async fn done<C: ConnectionTrait>(
     }
     let lead_id = match lead {
         Some(l) => Expr::value(l),
-        None => Expr::col(lead_intake::Column::Id).into(),
+        None => Expr::col(lead_intake::Column::Id),
     };
     lead_intake::Entity::update_many()
         .col_expr(lead_intake::Column::State, Expr::value(DONE))
