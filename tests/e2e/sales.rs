@@ -418,6 +418,78 @@ async fn made_lead(s: &Session<'_>, id: &Value, fields: &str) -> Value {
     panic!("lead {id} was never made");
 }
 
+/// A new webhook source: its id and signing secret.
+async fn new_source(m: &Session<'_>, input: Value) -> (String, String) {
+    let src = m
+        .data(
+            "mutation($i: CreateLeadSourceInput!) { createLeadSource(input: $i) { source { id name channel } secret userErrors { code } } }",
+            json!({"i": input}),
+        )
+        .await["createLeadSource"]
+        .clone();
+    (
+        src["source"]["id"].as_str().unwrap().to_string(),
+        src["secret"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_webhook_lead_that_cannot_be_made_waits_alone_and_the_batch_goes_on() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = spawn_app().await;
+    let m = app.login("cq.manager").await;
+    let (source, secret) = new_source(&m, json!({"name": "易车"})).await;
+    let source_id = api::ids::decode(&source, api::ids::NodeKind::LeadSource).expect("id");
+    // A row whose stored body no longer reads (as if written by a broken
+    // version), waiting beside the next posted lead.
+    use api::clock::Clock;
+    let now = app.clock.now();
+    entity::lead_intake::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        source_id: Set(source_id),
+        external_id: Set("YC-BROKEN".into()),
+        body: Set(Some("not a lead".into())),
+        state: Set("PENDING".into()),
+        attempts: Set(0),
+        error: Set(None),
+        lead_id: Set(None),
+        received_at: Set(now),
+        not_before: Set(now),
+        processed_at: Set(None),
+    }
+    .insert(&app.state.db)
+    .await
+    .expect("intake row");
+    let body = json!({"externalId": "YC-1", "name": "孙丽", "mobile": "13955556666"}).to_string();
+    let (status, r) = post_hook(&app, &source, &sign(&secret, &body), &body).await;
+    assert_eq!(status, 202, "{r}");
+    let l = made_lead(&m, &r["leadId"], "channel consultant { id }").await;
+    assert_eq!(l["channel"], "CAR_PORTAL");
+    assert!(l["consultant"].is_null(), "no team: the unassigned queue");
+    let broken = "SELECT attempts FROM lead_intake WHERE external_id = 'YC-BROKEN' AND state = 'PENDING' AND error IS NOT NULL";
+    assert_eq!(
+        crate::workers::scalar(&app, broken).await,
+        1,
+        "set aside once"
+    );
+    // It is tried again later, and given up after the last try.
+    for _ in 0..10 {
+        app.clock.advance(chrono::Duration::days(1));
+        api::sales::intake::drain(&app.state.db, Clock::now(&app.clock), 10)
+            .await
+            .expect("drain");
+    }
+    let failed =
+        "SELECT COUNT(*) FROM lead_intake WHERE external_id = 'YC-BROKEN' AND state = 'FAILED'";
+    assert_eq!(crate::workers::scalar(&app, failed).await, 1);
+    let leads = "SELECT COUNT(*) FROM lead";
+    assert_eq!(
+        crate::workers::scalar(&app, leads).await,
+        1,
+        "the broken row made nothing"
+    );
+}
+
 #[tokio::test]
 async fn the_webhook_checks_signatures_accepts_a_resend_once_and_deals_leads_in_turn() {
     let app = spawn_app().await;
@@ -427,17 +499,11 @@ async fn the_webhook_checks_signatures_accepts_a_resend_once_and_deals_leads_in_
         .and_then(|t| t.iter().find(|t| t["name"] == "销售一组").cloned())
         .expect("sales team")["id"]
         .clone();
-    let src = m
-        .data(
-            "mutation($i: CreateLeadSourceInput!) { createLeadSource(input: $i) { source { id name channel } secret userErrors { code } } }",
-            json!({"i": {"name": "汽车之家", "channel": "CAR_PORTAL", "teamId": team}}),
-        )
-        .await["createLeadSource"]
-        .clone();
-    let (source, secret) = (
-        src["source"]["id"].as_str().unwrap().to_string(),
-        src["secret"].as_str().unwrap().to_string(),
-    );
+    let (source, secret) = new_source(
+        &m,
+        json!({"name": "汽车之家", "channel": "CAR_PORTAL", "teamId": team}),
+    )
+    .await;
     let body = json!({"externalId": "AH-1001", "name": "刘洋", "mobile": "13933334444", "interestModel": "蒙迪欧", "purchaseTiming": "WITHIN_7_DAYS", "campaign": "双十二"}).to_string();
     let (status, r) = post_hook(&app, &source, "sha256=00", &body).await;
     assert_eq!(

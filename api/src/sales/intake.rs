@@ -4,9 +4,9 @@
 //! A batch is one transaction: its rows are claimed with SKIP LOCKED on
 //! PostgreSQL (SQLite serialises writers), so any number of processes can
 //! drain the intake and each row becomes a lead exactly once; a crash rolls
-//! the batch back and the rows are taken again. Each lead is made under a
-//! savepoint, so one that fails waits for a later try (with backoff) without
-//! undoing the others. A made lead keeps the id the webhook answered with
+//! the batch back and the rows are taken again. When one lead of a batch
+//! fails the batch is undone and its rows go again one per transaction, so
+//! the one that fails waits for a later try (with backoff) alone. A made lead keeps the id the webhook answered with
 //! and the time it arrived; the intake row keeps no personal data after.
 use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
 
@@ -152,38 +152,66 @@ pub async fn drain(
     batch: u64,
 ) -> ApiResult<IntakeReport> {
     let mut total = IntakeReport::default();
-    loop {
-        let (claimed, r) = take_batch(db, now, batch).await?;
+    let mut add = |r: IntakeReport| {
         total.made += r.made;
         total.failed += r.failed;
-        if claimed < batch {
-            return Ok(total);
+    };
+    loop {
+        match take_batch(db, now, batch, None).await? {
+            Batch::Taken(claimed, r) => {
+                add(r);
+                if claimed < batch {
+                    return Ok(total);
+                }
+            }
+            Batch::Split(rows) => {
+                for id in rows {
+                    if let Batch::Taken(_, r) = take_batch(db, now, 1, Some(id)).await? {
+                        add(r);
+                    }
+                }
+            }
         }
     }
 }
 
-/// One transaction: claims up to `limit` due rows and makes their leads.
+/// How a batch ended.
+enum Batch {
+    /// Rows claimed, and what became of them.
+    Taken(u64, IntakeReport),
+    /// One lead failed, so none was kept: these rows go again, one each.
+    Split(Vec<Uuid>),
+}
+
+/// One transaction: claims up to `limit` due rows (or the row `only`) and
+/// makes their leads. No savepoints: on PostgreSQL more than 64 in one
+/// transaction slow every snapshot; a failure sends the rows again singly.
 async fn take_batch(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     limit: u64,
-) -> ApiResult<(u64, IntakeReport)> {
+    only: Option<Uuid>,
+) -> ApiResult<Batch> {
     let txn = db.begin().await?;
+    let (cond, values) = match only {
+        None => ("state = 'PENDING' AND not_before <= $1", vec![now.into()]),
+        Some(id) => ("state = 'PENDING' AND id = $1", vec![id.into()]),
+    };
     let rows = take_returning(
         &txn,
         lead_intake::Entity,
         Take::Update("attempts = attempts + 1"),
         Pick {
             key: "id",
-            cond: "state = 'PENDING' AND not_before <= $1",
+            cond,
             order: "not_before",
             limit,
         },
-        vec![now.into()],
+        values,
     )
     .await?;
     if rows.is_empty() {
-        return Ok((0, IntakeReport::default()));
+        return Ok(Batch::Taken(0, IntakeReport::default()));
     }
     let sources: HashMap<Uuid, lead_source::Model> = lead_source::Entity::find()
         .filter(lead_source::Column::Id.is_in(rows.iter().map(|r| r.source_id)))
@@ -192,84 +220,92 @@ async fn take_batch(
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
-    let mut made_leads = Vec::new();
-    let mut other_leads = Vec::new();
     let mut tasks = Vec::new();
-    let mut report = IntakeReport::default();
     for row in &rows {
-        match admit_one(&txn, sources.get(&row.source_id), row).await? {
-            Ok((lead_id, made)) if lead_id == row.id => {
-                made_leads.push(row.id);
-                tasks.extend(made);
-            }
-            Ok((lead_id, _)) => other_leads.push((row.id, lead_id)),
-            Err(why) => {
-                report.failed += 1;
-                set_aside(&txn, row, &why, now).await?;
+        let source = sources.get(&row.source_id);
+        match admit_one(&txn, source, row).await {
+            Ok(made) => tasks.extend(made),
+            Err(failure) => {
+                txn.rollback().await?;
+                if rows.len() > 1 {
+                    return Ok(Batch::Split(rows.iter().map(|r| r.id).collect()));
+                }
+                let r = after_failure(db, source, row, failure, now).await?;
+                return Ok(Batch::Taken(1, r));
             }
         }
     }
-    report.made = (made_leads.len() + other_leads.len()) as u64;
-    done(&txn, made_leads, None, now).await?;
-    for (row, lead_id) in other_leads {
-        done(&txn, vec![row], Some(lead_id), now).await?;
-    }
+    done(&txn, rows.iter().map(|r| r.id).collect(), None, now).await?;
     txn.commit().await?;
     events::publish_all(&tasks, TaskChange::Created);
-    metrics::counter!("lead_intake_total", "outcome" => "made").increment(report.made);
-    metrics::counter!("lead_intake_total", "outcome" => "failed").increment(report.failed);
-    Ok((rows.len() as u64, report))
+    let made = rows.len() as u64;
+    metrics::counter!("lead_intake_total", "outcome" => "made").increment(made);
+    Ok(Batch::Taken(made, IntakeReport { made, failed: 0 }))
 }
 
-/// Makes one row's lead under a savepoint. The outer error is the batch's
-/// (the transaction is unusable); the inner one is this row's, kept short
-/// and free of personal data.
+/// Why a row's lead was not made: a short text free of personal data, and
+/// whether a unique index refused it.
+struct Failure {
+    why: String,
+    unique: bool,
+}
+
+impl Failure {
+    fn new(why: &str) -> Self {
+        Failure {
+            why: why.into(),
+            unique: false,
+        }
+    }
+}
+
+/// Makes one row's lead in the batch's transaction.
 async fn admit_one(
     txn: &DatabaseTransaction,
     source: Option<&lead_source::Model>,
     row: &lead_intake::Model,
-) -> ApiResult<Result<(Uuid, Vec<task::Model>), String>> {
-    let Some(source) = source else {
-        return Ok(Err("the source is gone".into()));
-    };
-    let Some(checked) = row
+) -> Result<Vec<task::Model>, Failure> {
+    let source = source.ok_or_else(|| Failure::new("the source is gone"))?;
+    let checked = row
         .body
         .as_deref()
         .and_then(|b| serde_json::from_str::<Checked>(b).ok())
-    else {
-        return Ok(Err("the stored body is unreadable".into()));
-    };
-    let sp = txn.begin().await?;
-    match admit(&sp, source, row, checked).await {
-        Ok(made) => {
-            sp.commit().await?;
-            Ok(Ok((row.id, made)))
-        }
-        Err(ApiError::Db(e)) if ApiError::is_unique_violation(&e) => {
-            sp.rollback().await?;
-            // Made before the intake existed, or the customer's mobile
-            // arrived meanwhile by another way: the next try sees it.
-            let earlier = lead::Entity::find()
-                .filter(lead::Column::SourceId.eq(source.id))
-                .filter(lead::Column::ExternalId.eq(row.external_id.as_str()))
-                .one(txn)
-                .await?;
-            Ok(match earlier {
-                Some(l) => Ok((l.id, Vec::new())),
-                None => Err("a record with this mobile was being written; tried again".into()),
-            })
-        }
-        Err(ApiError::Db(e)) => {
-            sp.rollback().await?;
-            tracing::warn!(error = %e, intake = %row.id, "making a webhook lead failed");
-            Ok(Err("database error; tried again".into()))
-        }
-        Err(e) => {
-            sp.rollback().await?;
+        .ok_or_else(|| Failure::new("the stored body is unreadable"))?;
+    admit(txn, source, row, checked).await.map_err(|e| match e {
+        ApiError::Db(e) if ApiError::is_unique_violation(&e) => Failure {
+            why: "a record with this mobile was being written".into(),
+            unique: true,
+        },
+        e => {
             tracing::warn!(error = ?e, intake = %row.id, "making a webhook lead failed");
-            Ok(Err("refused; see the server log".into()))
+            Failure::new("refused or a database error; see the server log")
+        }
+    })
+}
+
+/// A row that failed alone: made already (before the intake existed) if
+/// the source's lead is there, otherwise set aside for a later try.
+async fn after_failure(
+    db: &DatabaseConnection,
+    source: Option<&lead_source::Model>,
+    row: &lead_intake::Model,
+    failure: Failure,
+    now: DateTime<Utc>,
+) -> ApiResult<IntakeReport> {
+    if let (true, Some(source)) = (failure.unique, source) {
+        let earlier = lead::Entity::find()
+            .filter(lead::Column::SourceId.eq(source.id))
+            .filter(lead::Column::ExternalId.eq(row.external_id.as_str()))
+            .one(db)
+            .await?;
+        if let Some(l) = earlier {
+            done(db, vec![row.id], Some(l.id), now).await?;
+            return Ok(IntakeReport { made: 1, failed: 0 });
         }
     }
+    set_aside(db, row, &failure.why, now).await?;
+    metrics::counter!("lead_intake_total", "outcome" => "failed").increment(1);
+    Ok(IntakeReport { made: 0, failed: 1 })
 }
 
 /// The customer (the one holding this mobile, or a new prospect), the
@@ -379,6 +415,7 @@ async fn set_aside<C: ConnectionTrait>(
             lead_intake::Column::State,
             Expr::value(if give_up { FAILED } else { PENDING }),
         )
+        .col_expr(lead_intake::Column::Attempts, Expr::value(row.attempts))
         .col_expr(lead_intake::Column::Error, Expr::value(why))
         .col_expr(lead_intake::Column::NotBefore, Expr::value(now + wait))
         .filter(lead_intake::Column::Id.eq(row.id))
