@@ -8,14 +8,18 @@
 //! fails the batch is undone and its rows go again one per transaction, so
 //! the one that fails waits for a later try (with backoff) alone. A made lead keeps the id the webhook answered with
 //! and the time it arrived; the intake row keeps no personal data after.
-use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::Duration as StdDuration,
+};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{lead, lead_intake, lead_source, task};
+use entity::{customer, lead, lead_intake, lead_source, task};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
     QueryFilter, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
@@ -28,8 +32,9 @@ use super::{
 };
 use crate::{
     clock::Clock,
-    customers::{directory, rules::CustomerSource, store as customers},
+    customers::{rules::CustomerSource, store as customers},
     error::{ApiError, ApiResult},
+    org::{rules::StoreSettings, store as org},
     tasks::{
         events::{self, TaskChange},
         outbox::{take_returning, Pick, Take},
@@ -220,19 +225,25 @@ async fn take_batch(
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
-    let mut tasks = Vec::new();
+    let mut arrivals = Vec::with_capacity(rows.len());
     for row in &rows {
-        let source = sources.get(&row.source_id);
-        match admit_one(&txn, source, row).await {
+        match arrival(sources.get(&row.source_id), row) {
+            Ok(a) => arrivals.push(a),
+            Err(failure) => return split_or_set_aside(db, txn, &rows, failure, now).await,
+        }
+    }
+    let mut plan = match Plan::of(db, &txn, &arrivals).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = ?e, "planning a batch of webhook leads failed");
+            return split_or_set_aside(db, txn, &rows, Failure::new("database error"), now).await;
+        }
+    };
+    let mut tasks = Vec::new();
+    for a in arrivals {
+        match admit(&txn, &mut plan, a).await {
             Ok(made) => tasks.extend(made),
-            Err(failure) => {
-                txn.rollback().await?;
-                if rows.len() > 1 {
-                    return Ok(Batch::Split(rows.iter().map(|r| r.id).collect()));
-                }
-                let r = after_failure(db, source, row, failure, now).await?;
-                return Ok(Batch::Taken(1, r));
-            }
+            Err(failure) => return split_or_set_aside(db, txn, &rows, failure, now).await,
         }
     }
     done(&txn, rows.iter().map(|r| r.id).collect(), None, now).await?;
@@ -241,6 +252,22 @@ async fn take_batch(
     let made = rows.len() as u64;
     metrics::counter!("lead_intake_total", "outcome" => "made").increment(made);
     Ok(Batch::Taken(made, IntakeReport { made, failed: 0 }))
+}
+
+/// A lead failed: the batch is undone; several rows go again one by one,
+/// a single one is set aside (or found made already).
+async fn split_or_set_aside(
+    db: &DatabaseConnection,
+    txn: DatabaseTransaction,
+    rows: &[lead_intake::Model],
+    failure: Failure,
+    now: DateTime<Utc>,
+) -> ApiResult<Batch> {
+    txn.rollback().await?;
+    match rows {
+        [row] => Ok(Batch::Taken(1, after_failure(db, row, failure, now).await?)),
+        _ => Ok(Batch::Split(rows.iter().map(|r| r.id).collect())),
+    }
 }
 
 /// Why a row's lead was not made: a short text free of personal data, and
@@ -259,42 +286,17 @@ impl Failure {
     }
 }
 
-/// Makes one row's lead in the batch's transaction.
-async fn admit_one(
-    txn: &DatabaseTransaction,
-    source: Option<&lead_source::Model>,
-    row: &lead_intake::Model,
-) -> Result<Vec<task::Model>, Failure> {
-    let source = source.ok_or_else(|| Failure::new("the source is gone"))?;
-    let checked = row
-        .body
-        .as_deref()
-        .and_then(|b| serde_json::from_str::<Checked>(b).ok())
-        .ok_or_else(|| Failure::new("the stored body is unreadable"))?;
-    admit(txn, source, row, checked).await.map_err(|e| match e {
-        ApiError::Db(e) if ApiError::is_unique_violation(&e) => Failure {
-            why: "a record with this mobile was being written".into(),
-            unique: true,
-        },
-        e => {
-            tracing::warn!(error = ?e, intake = %row.id, "making a webhook lead failed");
-            Failure::new("refused or a database error; see the server log")
-        }
-    })
-}
-
 /// A row that failed alone: made already (before the intake existed) if
 /// the source's lead is there, otherwise set aside for a later try.
 async fn after_failure(
     db: &DatabaseConnection,
-    source: Option<&lead_source::Model>,
     row: &lead_intake::Model,
     failure: Failure,
     now: DateTime<Utc>,
 ) -> ApiResult<IntakeReport> {
-    if let (true, Some(source)) = (failure.unique, source) {
+    if failure.unique {
         let earlier = lead::Entity::find()
-            .filter(lead::Column::SourceId.eq(source.id))
+            .filter(lead::Column::SourceId.eq(row.source_id))
             .filter(lead::Column::ExternalId.eq(row.external_id.as_str()))
             .one(db)
             .await?;
@@ -308,59 +310,180 @@ async fn after_failure(
     Ok(IntakeReport { made: 0, failed: 1 })
 }
 
-/// The customer (the one holding this mobile, or a new prospect), the
-/// consultant (the customer's, or the team's next in turn) and the lead
-/// with its first-contact task, as of the lead's arrival.
-async fn admit<C: ConnectionTrait>(
-    txn: &C,
-    source: &lead_source::Model,
-    row: &lead_intake::Model,
-    l: Checked,
+/// One claimed row, read.
+struct Arrival<'a> {
+    row: &'a lead_intake::Model,
+    source: &'a lead_source::Model,
+    lead: Checked,
+}
+
+fn arrival<'a>(
+    source: Option<&'a lead_source::Model>,
+    row: &'a lead_intake::Model,
+) -> Result<Arrival<'a>, Failure> {
+    let source = source.ok_or_else(|| Failure::new("the source is gone"))?;
+    let lead = row
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_str::<Checked>(b).ok())
+        .ok_or_else(|| Failure::new("the stored body is unreadable"))?;
+    Ok(Arrival { row, source, lead })
+}
+
+/// What a batch looks up once: the customers holding its mobiles, the
+/// consultant of each arrival (the holder's, or the team's next in turn)
+/// and each store's calendar.
+struct Plan {
+    holders: HashMap<(Uuid, String), customer::Model>,
+    consultants: HashMap<Uuid, Option<Uuid>>,
+    calendars: HashMap<Uuid, (StoreSettings, chrono_tz::Tz)>,
+}
+
+impl Plan {
+    async fn of(
+        db: &DatabaseConnection,
+        txn: &DatabaseTransaction,
+        arrivals: &[Arrival<'_>],
+    ) -> ApiResult<Plan> {
+        let stores: HashSet<Uuid> = arrivals.iter().map(|a| a.source.store_id).collect();
+        let mobiles: HashSet<&str> = arrivals.iter().map(|a| a.lead.mobile.as_str()).collect();
+        let holders: HashMap<(Uuid, String), customer::Model> = customer::Entity::find()
+            .filter(customer::Column::StoreId.is_in(stores.iter().copied()))
+            .filter(customer::Column::Mobile.is_in(mobiles))
+            .filter(customer::Column::MergedIntoId.is_null())
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|c| ((c.store_id, c.mobile.clone()), c))
+            .collect();
+        let mut consultants = HashMap::new();
+        // Arrivals waiting for a team's turn, and a mobile's first arrival
+        // (a second one of the same customer follows the first).
+        let mut waiting: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        let mut first_of: HashMap<(Uuid, &str), Uuid> = HashMap::new();
+        let mut follows = Vec::new();
+        for a in arrivals {
+            let key = (a.source.store_id, a.lead.mobile.clone());
+            let holder = holders.get(&key).and_then(|c| c.responsible_staff_id);
+            let kept = match holder {
+                Some(s) => leads::still_consultant(txn, a.source.store_id, s)
+                    .await?
+                    .then_some(s),
+                None => None,
+            };
+            if kept.is_some() {
+                consultants.insert(a.row.id, kept);
+                continue;
+            }
+            if let Some(first) = first_of.get(&(a.source.store_id, a.lead.mobile.as_str())) {
+                follows.push((a.row.id, *first));
+                continue;
+            }
+            first_of.insert((a.source.store_id, a.lead.mobile.as_str()), a.row.id);
+            match a.source.team_id {
+                Some(team) => waiting.entry(team).or_default().push(a.row.id),
+                None => {
+                    consultants.insert(a.row.id, None);
+                }
+            }
+        }
+        // On PostgreSQL turns are taken outside the batch's transaction, as
+        // `next_in_team` does, so that parallel batches never wait on a
+        // team; SQLite has one writer, the batch, which takes them itself.
+        let apart = db.get_database_backend() == DbBackend::Postgres;
+        for (team, rows) in waiting {
+            let turns = if apart {
+                leads::turns(db, team, rows.len()).await?
+            } else {
+                leads::turns(txn, team, rows.len()).await?
+            };
+            consultants.extend(rows.into_iter().zip(turns));
+        }
+        for (row, first) in follows {
+            let c = consultants.get(&first).copied().flatten();
+            consultants.insert(row, c);
+        }
+        let mut calendars = HashMap::new();
+        for s in stores {
+            calendars.insert(s, org::calendar(txn, s).await?);
+        }
+        Ok(Plan {
+            holders,
+            consultants,
+            calendars,
+        })
+    }
+}
+
+/// Makes one arrival's customer (when the mobile is new), hands them to
+/// the consultant and opens the lead with its first-contact task, as of
+/// the lead's arrival.
+async fn admit(
+    txn: &DatabaseTransaction,
+    plan: &mut Plan,
+    a: Arrival<'_>,
+) -> Result<Vec<task::Model>, Failure> {
+    let id = a.row.id;
+    made(txn, plan, a).await.map_err(|e| match e {
+        ApiError::Db(e) if ApiError::is_unique_violation(&e) => Failure {
+            why: "a record with this mobile was being written".into(),
+            unique: true,
+        },
+        e => {
+            tracing::warn!(error = ?e, intake = %id, "making a webhook lead failed");
+            Failure::new("refused or a database error; see the server log")
+        }
+    })
+}
+
+async fn made(
+    txn: &DatabaseTransaction,
+    plan: &mut Plan,
+    Arrival { row, source, lead }: Arrival<'_>,
 ) -> ApiResult<Vec<task::Model>> {
     let now = row.received_at;
     let store_id = source.store_id;
     let channel = CustomerSource::parse(&source.channel).unwrap_or(CustomerSource::CarPortal);
-    let timing = PurchaseTiming::parse(&l.purchase_timing).unwrap_or(PurchaseTiming::Unknown);
-    let existing = directory::holder_of(txn, store_id, &l.mobile).await?;
-    let holder = match existing.as_ref().and_then(|c| c.responsible_staff_id) {
-        Some(s) if leads::still_consultant(txn, store_id, s).await? => Some(s),
-        _ => None,
-    };
-    let consultant = match (holder, source.team_id) {
-        (Some(s), _) => Some(s),
-        (None, Some(team)) => leads::next_in_team(txn, team).await?,
-        (None, None) => None,
-    };
-    let customer = match existing {
-        Some(c) => c,
+    let timing = PurchaseTiming::parse(&lead.purchase_timing).unwrap_or(PurchaseTiming::Unknown);
+    let consultant = plan.consultants.get(&row.id).copied().flatten();
+    let key = (store_id, lead.mobile.clone());
+    let mut customer = match plan.holders.get(&key) {
+        Some(c) => c.clone(),
         None => {
-            let row = customers::prospect(store_id, l.name, l.mobile, channel, consultant, now);
-            customers::insert_new(txn, row, &[], None, now).await?
+            let new =
+                customers::prospect(store_id, lead.name, lead.mobile, channel, consultant, now);
+            customers::insert_new(txn, new, &[], None, now).await?
         }
     };
     if let Some(to) = consultant {
         customers::make_responsible(txn, &customer, to, None, now).await?;
+        customer.responsible_staff_id = Some(to);
     }
+    plan.holders.insert(key, customer.clone());
     let new = NewLead {
         id: row.id,
         store_id,
         channel,
         source_id: Some(source.id),
         external_id: Some(row.external_id.clone()),
-        source_detail: l.source_detail.or_else(|| Some(source.name.clone())),
-        campaign: l.campaign,
-        interest_model: l.interest_model,
-        budget_yuan: l.budget_yuan,
+        source_detail: lead.source_detail.or_else(|| Some(source.name.clone())),
+        campaign: lead.campaign,
+        interest_model: lead.interest_model,
+        budget_yuan: lead.budget_yuan,
         purchase_timing: timing,
-        trade_in: l.trade_in,
-        trade_in_model: l.trade_in_model,
+        trade_in: lead.trade_in,
+        trade_in_model: lead.trade_in_model,
         grade: if timing == PurchaseTiming::Unknown {
             LeadGrade::B
         } else {
             timing.grade()
         },
     };
-    let (_, made) = leads::open(txn, new, &customer, consultant, None, now).await?;
+    let calendar = match plan.calendars.get(&store_id) {
+        Some(c) => c,
+        None => &org::calendar(txn, store_id).await?,
+    };
+    let (_, made) = leads::open(txn, calendar, new, &customer, consultant, None, now).await?;
     Ok(made)
 }
 

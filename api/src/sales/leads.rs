@@ -386,7 +386,17 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         trade_in_model: t.trade_in_model,
         grade: input.grade.unwrap_or(input.purchase_timing.grade()),
     };
-    let (l, made) = open(&txn, new, &customer, consultant, Some(actor.staff_id), now).await?;
+    let calendar = org::calendar(&txn, store_id).await?;
+    let (l, made) = open(
+        &txn,
+        &calendar,
+        new,
+        &customer,
+        consultant,
+        Some(actor.staff_id),
+        now,
+    )
+    .await?;
     if let Some(k) = &key {
         idempotency::remember(&txn, actor, CREATE_LEAD, k, l.id, now).await?;
     }
@@ -413,14 +423,14 @@ enum Buyer {
 /// store's first-response deadline. Returns the lead and the tasks made.
 pub async fn open<C: ConnectionTrait>(
     txn: &C,
+    (settings, tz): &(StoreSettings, chrono_tz::Tz),
     new: NewLead,
     customer: &customer::Model,
     consultant: Option<Uuid>,
     by: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> ApiResult<(lead::Model, Vec<entity::task::Model>)> {
-    let (settings, tz) = org::calendar(txn, new.store_id).await?;
-    let due = rules::first_response_due(&settings, tz, now);
+    let due = rules::first_response_due(settings, *tz, now);
     let row = lead::ActiveModel {
         id: Set(new.id),
         store_id: Set(new.store_id),
@@ -471,7 +481,7 @@ pub async fn open<C: ConnectionTrait>(
     )
     .await?;
     let made = match consultant {
-        Some(to) => first_contact_task(txn, &settings, &l, to, now).await?,
+        Some(to) => first_contact_task(txn, settings, &l, to, now).await?,
         None => Vec::new(),
     };
     Ok((l, made))
@@ -580,16 +590,26 @@ pub async fn check_team<C: ConnectionTrait>(db: &C, store_id: Uuid, team: Uuid) 
 /// that concurrent arrivals each get their own turn (fair) without waiting
 /// on each other. None when the team has no active consultant.
 pub async fn next_in_team<C: ConnectionTrait>(db: &C, team: Uuid) -> ApiResult<Option<Uuid>> {
+    Ok(turns(db, team, 1).await?.into_iter().next().flatten())
+}
+
+/// The team's next `n` consultants in turn (a batch of arrivals), taken
+/// with one increment like `next_in_team`.
+pub async fn turns<C: ConnectionTrait>(
+    db: &C,
+    team: Uuid,
+    n: usize,
+) -> ApiResult<Vec<Option<Uuid>>> {
     let turned = team::Entity::update_many()
         .col_expr(
             team::Column::LeadTurn,
-            Expr::col(team::Column::LeadTurn).add(1),
+            Expr::col(team::Column::LeadTurn).add(n as i64),
         )
         .filter(team::Column::Id.eq(team))
         .exec_with_returning(db)
         .await?;
-    let Some(turn) = turned.first().map(|t| t.lead_turn) else {
-        return Ok(None);
+    let Some(last) = turned.first().map(|t| t.lead_turn) else {
+        return Ok(vec![None; n]);
     };
     let members: Vec<Uuid> = staff::Entity::find()
         .select_only()
@@ -601,11 +621,13 @@ pub async fn next_in_team<C: ConnectionTrait>(db: &C, team: Uuid) -> ApiResult<O
         .into_tuple()
         .all(db)
         .await?;
-    if members.is_empty() {
-        return Ok(None);
-    }
-    let i = (turn - 1).rem_euclid(members.len() as i64) as usize;
-    Ok(members.get(i).copied())
+    let first = last - n as i64;
+    Ok((0..n as i64)
+        .map(|k| {
+            let i = (first + k).rem_euclid(members.len().max(1) as i64) as usize;
+            members.get(i).copied()
+        })
+        .collect())
 }
 
 /// Assigning a lead.
