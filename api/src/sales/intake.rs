@@ -51,6 +51,8 @@ const FAILED: &str = "FAILED";
 const MAX_ATTEMPTS: i32 = 8;
 /// Rows per transaction.
 pub const BATCH: u64 = 200;
+/// Batches in parallel on PostgreSQL.
+const LANES: usize = 2;
 
 /// A posted lead, checked: what the intake keeps until the lead is made.
 #[derive(Serialize, Deserialize, Debug)]
@@ -138,10 +140,21 @@ pub struct IntakeReport {
 
 /// Drains the intake whenever the webhook wakes it, and every few seconds
 /// for rows of other processes and retries. Runs beside the server.
+/// On PostgreSQL two lanes drain side by side (each batch claims its own
+/// rows); SQLite has one writer.
 pub async fn run(db: DatabaseConnection, clock: Arc<dyn Clock>, wake: Arc<Notify>) {
+    let lanes = if db.get_database_backend() == DbBackend::Postgres {
+        LANES
+    } else {
+        1
+    };
     loop {
-        if let Err(e) = drain(&db, clock.now(), BATCH).await {
-            tracing::error!(error = ?e, "lead intake batch failed");
+        let now = clock.now();
+        let drains = (0..lanes).map(|_| drain(&db, now, BATCH));
+        for r in futures_util::future::join_all(drains).await {
+            if let Err(e) = r {
+                tracing::error!(error = ?e, "lead intake batch failed");
+            }
         }
         tokio::select! {
             _ = wake.notified() => {}
