@@ -1,5 +1,7 @@
 //! Sales over GraphQL: leads, test drives, orders, PDI, delivery, quotas
 //! and the webhook's sources. Thin: every decision is in the rooms beside.
+use std::collections::HashMap;
+
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{demo_car, lead, lead_source, sales_order, test_drive};
@@ -36,7 +38,7 @@ use crate::{
         },
     },
     ids::{self, NodeKind},
-    org::{graphql::Staff, rules::StoreSettings},
+    org::{graphql::Staff, rules::StoreSettings, store as org},
 };
 
 async fn staff(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> async_graphql::Result<Option<Staff>> {
@@ -492,39 +494,23 @@ pub struct MyLeads {
     pub groups: Vec<LeadGroup>,
 }
 
-/// One consultant on the lead board.
-pub struct ConsultantLoad(leads::ConsultantLoad);
-
-#[Object]
-impl ConsultantLoad {
-    /// The consultant.
-    async fn staff(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Staff>> {
-        staff(ctx, Some(self.0.staff_id)).await
-    }
+/// One consultant's open leads on the board.
+#[derive(SimpleObject)]
+pub struct ConsultantLoad {
+    /// The consultant (read with the board, in one statement).
+    pub staff: Option<Staff>,
     /// Open leads.
-    async fn open(&self) -> i64 {
-        self.0.by_grade.iter().sum()
-    }
+    pub open: i64,
     /// Open H leads.
-    async fn h(&self) -> i64 {
-        self.0.by_grade[0]
-    }
+    pub h: i64,
     /// Open A leads.
-    async fn a(&self) -> i64 {
-        self.0.by_grade[1]
-    }
+    pub a: i64,
     /// Open B leads.
-    async fn b(&self) -> i64 {
-        self.0.by_grade[2]
-    }
+    pub b: i64,
     /// Open C leads.
-    async fn c(&self) -> i64 {
-        self.0.by_grade[3]
-    }
+    pub c: i64,
     /// Open leads whose next follow-up is past due.
-    async fn overdue(&self) -> i64 {
-        self.0.overdue
-    }
+    pub overdue: i64,
 }
 
 /// The store manager's lead board: counts, no customer data.
@@ -677,14 +663,37 @@ impl SalesQuery {
         ctx: &Context<'_>,
         store_id: ID,
     ) -> async_graphql::Result<LeadBoard> {
-        let b = leads::board(ctx.db()?, ctx.actor()?, &store_id, ctx.now()?).await?;
+        let (db, actor) = (ctx.db()?, ctx.actor()?);
+        let b = leads::board(db, actor, &store_id, ctx.now()?).await?;
+        // Up to a few hundred consultants: their rows in one statement,
+        // handed over directly rather than through the loader one by one.
+        let wanted = ctx.look_ahead().field("consultants").field("staff").exists();
+        let mut staff = if wanted {
+            let ids: Vec<uuid::Uuid> = b.consultants.iter().map(|c| c.staff_id).collect();
+            org::staff_by_ids(db, actor, &ids).await?
+        } else {
+            HashMap::new()
+        };
+        let consultants = b
+            .consultants
+            .into_iter()
+            .map(|c| ConsultantLoad {
+                staff: staff.remove(&c.staff_id).map(Staff),
+                open: c.by_grade.iter().sum(),
+                h: c.by_grade[0],
+                a: c.by_grade[1],
+                b: c.by_grade[2],
+                c: c.by_grade[3],
+                overdue: c.overdue,
+            })
+            .collect();
         Ok(LeadBoard {
             unassigned: b.unassigned,
             first_response_late: b.first_response_late,
             dormant: b.dormant,
             by_status: b.by_status,
             by_grade: b.by_grade,
-            consultants: b.consultants.into_iter().map(ConsultantLoad).collect(),
+            consultants,
         })
     }
 
