@@ -667,7 +667,11 @@ impl SalesQuery {
         let b = leads::board(db, actor, &store_id, ctx.now()?).await?;
         // Up to a few hundred consultants: their rows in one statement,
         // handed over directly rather than through the loader one by one.
-        let wanted = ctx.look_ahead().field("consultants").field("staff").exists();
+        let wanted = ctx
+            .look_ahead()
+            .field("consultants")
+            .field("staff")
+            .exists();
         let mut staff = if wanted {
             let ids: Vec<uuid::Uuid> = b.consultants.iter().map(|c| c.staff_id).collect();
             org::staff_by_ids(db, actor, &ids).await?
