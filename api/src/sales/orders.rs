@@ -139,20 +139,6 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         }
     }
     let l = leads::writable(db, actor, &input.lead_id, "leadId").await?;
-    let consultant = l.consultant_id.ok_or_else(|| {
-        ApiError::field(
-            "leadId",
-            UserErrorCode::Conflict,
-            "assign the lead to a consultant first",
-        )
-    })?;
-    if leads::status(&l) == LeadStatus::Ordered {
-        return Err(ApiError::field(
-            "leadId",
-            UserErrorCode::Conflict,
-            "the lead has a live order already",
-        ));
-    }
     let model = text_rules::text(&input.model, "model", 50)?;
     if input.price_yuan <= 0 {
         return Err(ApiError::field(
@@ -211,6 +197,22 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
             (Some(provider), Some(term), Some(down))
         }
     };
+    // The fields first, then the lead's state: a form's own mistakes are
+    // named whatever the lead's state.
+    let consultant = l.consultant_id.ok_or_else(|| {
+        ApiError::field(
+            "leadId",
+            UserErrorCode::Conflict,
+            "assign the lead to a consultant first",
+        )
+    })?;
+    if leads::status(&l) == LeadStatus::Ordered {
+        return Err(ApiError::field(
+            "leadId",
+            UserErrorCode::Conflict,
+            "the lead has a live order already",
+        ));
+    }
     let settings = org::settings(db, l.store_id).await?;
     let row = sales_order::ActiveModel {
         id: Set(Uuid::now_v7()),
