@@ -586,6 +586,47 @@ async fn the_webhook_checks_signatures_accepts_a_resend_once_and_deals_leads_in_
     assert_eq!(crate::workers::scalar(&app, kept).await, 0);
     let rows = "SELECT COUNT(*) FROM lead_intake";
     assert_eq!(crate::workers::scalar(&app, rows).await, 5);
+
+    // A leaked secret is rotated: the old one stops at once, the new one
+    // signs; a source turned off is refused like an unknown one.
+    const UPDATE: &str = "mutation($i: UpdateLeadSourceInput!) { updateLeadSource(input: $i) { source { active } secret userErrors { code field } } }";
+    let r = m
+        .data(
+            UPDATE,
+            json!({"i": {"sourceId": source, "rotateSecret": true}}),
+        )
+        .await;
+    let rotated = r["updateLeadSource"]["secret"]
+        .as_str()
+        .expect("new secret")
+        .to_string();
+    assert_ne!(rotated, secret);
+    let b = json!({"externalId": "AH-3", "name": "新客", "mobile": "13944445555"}).to_string();
+    let (status, _) = post_hook(&app, &source, &sign(&secret, &b), &b).await;
+    assert_eq!(status, 401, "the old secret no longer signs");
+    let (status, _) = post_hook(&app, &source, &sign(&rotated, &b), &b).await;
+    assert_eq!(status, 202);
+    let r = m
+        .data(UPDATE, json!({"i": {"sourceId": source, "active": false}}))
+        .await;
+    assert_eq!(r["updateLeadSource"]["source"]["active"], false);
+    assert!(
+        r["updateLeadSource"]["secret"].is_null(),
+        "shown only when new"
+    );
+    let b = json!({"externalId": "AH-4", "name": "新客", "mobile": "13944445556"}).to_string();
+    let (status, _) = post_hook(&app, &source, &sign(&rotated, &b), &b).await;
+    assert_eq!(status, 401, "a source turned off is refused");
+    let r = m.data(UPDATE, json!({"i": {"sourceId": source}})).await;
+    assert_eq!(
+        r["updateLeadSource"]["userErrors"][0]["code"], "REQUIRED",
+        "{r}"
+    );
+    let s1 = app.login("cq.sales1").await;
+    let r = s1
+        .q(UPDATE, json!({"i": {"sourceId": source, "active": true}}))
+        .await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN");
 }
 
 #[tokio::test]

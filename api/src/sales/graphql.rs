@@ -8,7 +8,7 @@ use entity::{demo_car, lead, lead_source, sales_order, test_drive};
 
 use super::{
     drives::{self, BookTestDriveInput, CompleteTestDriveInput, CreateDemoCarInput},
-    hooks::{self, CreateLeadSourceInput},
+    hooks::{self, CreateLeadSourceInput, UpdateLeadSourceInput},
     leads::{
         self, AssignLeadInput, CreateLeadInput, KeyCount, LeadFilter, LogLeadFollowUpInput,
         MarkLeadLostInput, OutcomeGrouping, OutcomeRow,
@@ -550,13 +550,13 @@ pub struct CreateLeadPayload {
     pub user_errors: Vec<UserError>,
 }
 
-/// Result of createLeadSource.
+/// Result of createLeadSource and updateLeadSource.
 #[derive(SimpleObject)]
 pub struct CreateLeadSourcePayload {
     /// The source.
     pub source: Option<LeadSource>,
-    /// The signing secret, shown this once: sign each body with
-    /// HMAC-SHA256 and send `X-Signature: sha256=<hex>`.
+    /// The signing secret (new or rotated), shown this once: sign each body
+    /// with HMAC-SHA256 and send `X-Signature: sha256=<hex>`.
     pub secret: Option<String>,
     /// Why nothing was stored.
     pub user_errors: Vec<UserError>,
@@ -975,12 +975,32 @@ impl SalesMutation {
         ctx: &Context<'_>,
         input: CreateLeadSourceInput,
     ) -> async_graphql::Result<CreateLeadSourcePayload> {
-        let (v, user_errors) =
-            into_payload(hooks::create_source(ctx.db()?, ctx.actor()?, ctx.now()?, input).await)?;
-        Ok(CreateLeadSourcePayload {
-            secret: v.as_ref().map(|s| s.secret.clone()),
-            source: v.map(LeadSource),
-            user_errors,
-        })
+        let made = hooks::create_source(ctx.db()?, ctx.actor()?, ctx.now()?, input).await;
+        source_payload(made, true)
     }
+
+    /// Turns a webhook source off or on, or rotates its secret (store
+    /// managers).
+    async fn update_lead_source(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateLeadSourceInput,
+    ) -> async_graphql::Result<CreateLeadSourcePayload> {
+        let rotated = input.rotate_secret;
+        let changed = hooks::update_source(ctx.db()?, ctx.actor()?, input).await;
+        source_payload(changed, rotated)
+    }
+}
+
+/// A source's answer, with its secret when it is new.
+fn source_payload(
+    r: crate::error::ApiResult<lead_source::Model>,
+    show_secret: bool,
+) -> async_graphql::Result<CreateLeadSourcePayload> {
+    let (v, user_errors) = into_payload(r)?;
+    Ok(CreateLeadSourcePayload {
+        secret: v.as_ref().filter(|_| show_secret).map(|s| s.secret.clone()),
+        source: v.map(LeadSource),
+        user_errors,
+    })
 }

@@ -13,8 +13,8 @@ use entity::lead_source;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    sea_query::Expr, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -67,15 +67,13 @@ pub async fn create_source<C: ConnectionTrait>(
     if let Some(t) = team {
         leads::check_team(db, store_id, t).await?;
     }
-    let mut raw = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut raw);
     let row = lead_source::ActiveModel {
         id: Set(Uuid::now_v7()),
         store_id: Set(store_id),
         name: Set(name),
         channel: Set(input.channel.as_str().into()),
         team_id: Set(team),
-        secret: Set(hex::encode(raw)),
+        secret: Set(new_secret()),
         active: Set(true),
         created_at: Set(now),
     };
@@ -91,6 +89,60 @@ pub async fn create_source<C: ConnectionTrait>(
                 )
             })
         })
+}
+
+/// A change to a source.
+#[derive(InputObject, Clone, Debug)]
+pub struct UpdateLeadSourceInput {
+    /// The source.
+    pub source_id: ID,
+    /// Whether it accepts leads: a source turned off is answered 401 like
+    /// an unknown one; leads it posted before stay.
+    pub active: Option<bool>,
+    /// A new signing secret, shown once in the answer. The old one stops
+    /// working at once (a leaked secret).
+    #[graphql(default)]
+    pub rotate_secret: bool,
+}
+
+/// Turns a source off or on, or gives it a new secret (store managers).
+pub async fn update_source<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    input: UpdateLeadSourceInput,
+) -> ApiResult<lead_source::Model> {
+    actor.require(&[Role::StoreManager])?;
+    let store_id = actor.own_store()?;
+    let id = ids::decode_field(&input.source_id, NodeKind::LeadSource, "sourceId")?;
+    if input.active.is_none() && !input.rotate_secret {
+        return Err(ApiError::field(
+            "active",
+            UserErrorCode::Required,
+            "say what to change: active or rotateSecret",
+        ));
+    }
+    let mut update = lead_source::Entity::update_many()
+        .filter(lead_source::Column::Id.eq(id))
+        .filter(lead_source::Column::StoreId.eq(store_id));
+    if let Some(active) = input.active {
+        update = update.col_expr(lead_source::Column::Active, Expr::value(active));
+    }
+    if input.rotate_secret {
+        update = update.col_expr(lead_source::Column::Secret, Expr::value(new_secret()));
+    }
+    update
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::field("sourceId", UserErrorCode::NotFound, "no such source"))
+}
+
+/// 32 random bytes, hex.
+fn new_secret() -> String {
+    let mut raw = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut raw);
+    hex::encode(raw)
 }
 
 /// The store's sources (store managers); secrets are never listed.
