@@ -851,9 +851,12 @@ async fn managers_work_the_unassigned_queue_and_leads_follow_a_consultant_who_le
 async fn a_merged_customer_brings_their_leads_to_the_survivor() {
     let app = spawn_app().await;
     let m = app.login("cq.manager").await;
-    let survivor = m.create_customer("孙丽", "13988880000", false).await;
+    let s1 = app.login("cq.sales1").await;
+    let s2 = app.login("cq.sales2").await;
+    // Sales 1 holds the customer; Sales 2 took a lead on a duplicate record.
+    let survivor = s1.create_customer("孙丽", "13988880000", false).await;
     let c = create_lead(
-        &m,
+        &s2,
         json!({"name": "孙丽(重复)", "mobile": "13988880001", "interestModel": "锐界"}),
     )
     .await;
@@ -866,11 +869,19 @@ async fn a_merged_customer_brings_their_leads_to_the_survivor() {
         .await;
     assert_eq!(r["mergeCustomers"]["userErrors"], json!([]), "{r}");
     let l = m
-        .data("query($id: ID!, $c: ID!) { lead(id: $id) { customer { id } } leads(first: 5, filter: {customerId: $c}) { totalCount } }", json!({"id": lead, "c": survivor}))
+        .data("query($id: ID!, $c: ID!) { lead(id: $id) { customer { id } consultant { username } } leads(first: 5, filter: {customerId: $c}) { totalCount } }", json!({"id": lead, "c": survivor}))
         .await;
     assert_eq!(l["lead"]["customer"]["id"], survivor.as_str());
     assert_eq!(
         l["leads"]["totalCount"], 1,
         "the survivor's leads list shows it"
     );
+    // One customer, one consultant: the open lead and its work go to the
+    // survivor's consultant, who sees them.
+    assert_eq!(l["lead"]["consultant"]["username"], "cq.sales1");
+    let mine = s1.data("{ myLeads { open } }", json!({})).await;
+    assert_eq!(mine["myLeads"]["open"], 1, "{mine}");
+    let t = tasks_about(&s1, &survivor).await;
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(t[0]["assignee"]["username"], "cq.sales1", "{t:?}");
 }

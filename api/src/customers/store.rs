@@ -701,11 +701,14 @@ pub async fn merge<C: ConnectionTrait + TransactionTrait>(
         .await?;
     // The retired record's sales go with it: its leads, test drives and
     // orders belong to the survivor now.
-    lead::Entity::update_many()
+    let moved_leads: Vec<Uuid> = lead::Entity::update_many()
         .col_expr(lead::Column::CustomerId, Expr::value(survivor.id))
         .filter(lead::Column::CustomerId.eq(merged.id))
-        .exec(&txn)
-        .await?;
+        .exec_with_returning(&txn)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
     test_drive::Entity::update_many()
         .col_expr(test_drive::Column::CustomerId, Expr::value(survivor.id))
         .filter(test_drive::Column::CustomerId.eq(merged.id))
@@ -749,7 +752,30 @@ pub async fn merge<C: ConnectionTrait + TransactionTrait>(
     s.updated_at = Set(now);
     let survivor_after = s.update(&txn).await?;
     // Work and messages follow the person: the survivor's lists are whole.
-    let moved_tasks = crate::tasks::store::follow_merge(&txn, merged.id, survivor.id, now).await?;
+    let mut moved_tasks =
+        crate::tasks::store::follow_merge(&txn, merged.id, survivor.id, now).await?;
+    // One customer, one consultant: the retired record's open leads and
+    // their live work go to the survivor's consultant.
+    if let Some(to) = survivor_after.responsible_staff_id {
+        if crate::org::store::active_consultant(&txn, survivor.store_id, to).await? {
+            let handed = lead::Entity::update_many()
+                .col_expr(lead::Column::ConsultantId, Expr::value(to))
+                .col_expr(lead::Column::UpdatedAt, Expr::value(now))
+                .filter(lead::Column::Id.is_in(moved_leads))
+                .filter(lead::Column::ClosedAt.is_null())
+                .filter(
+                    Condition::any()
+                        .add(lead::Column::ConsultantId.is_null())
+                        .add(lead::Column::ConsultantId.ne(to)),
+                )
+                .exec_with_returning(&txn)
+                .await?;
+            for l in handed {
+                moved_tasks
+                    .extend(crate::tasks::store::give_subject_to(&txn, l.id, to, now).await?);
+            }
+        }
+    }
     crate::tasks::outbox::follow_merge(&txn, merged.id, survivor.id, now).await?;
     let mut g: customer::ActiveModel = merged.clone().into();
     g.merged_into_id = Set(Some(survivor.id));

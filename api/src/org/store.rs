@@ -621,3 +621,19 @@ pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
     txn.commit().await?;
     Ok(updated)
 }
+
+/// Whether `id` is an active sales consultant of the store: someone who
+/// may hold leads.
+pub async fn active_consultant<C: ConnectionTrait>(
+    db: &C,
+    store_id: Uuid,
+    id: Uuid,
+) -> ApiResult<bool> {
+    Ok(staff::Entity::find_by_id(id)
+        .filter(staff::Column::StoreId.eq(store_id))
+        .filter(staff::Column::Active.eq(true))
+        .filter(staff::Column::Role.eq(Role::SalesConsultant.as_str()))
+        .one(db)
+        .await?
+        .is_some())
+}

@@ -379,7 +379,7 @@ impl Plan {
             let key = (a.source.store_id, a.lead.mobile.clone());
             let holder = holders.get(&key).and_then(|c| c.responsible_staff_id);
             let kept = match holder {
-                Some(s) => leads::still_consultant(txn, a.source.store_id, s)
+                Some(s) => org::active_consultant(txn, a.source.store_id, s)
                     .await?
                     .then_some(s),
                 None => None,

@@ -344,7 +344,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         }
         // The customer's consultant keeps them, while still in the job.
         (None, None, Buyer::Known(c)) => match c.responsible_staff_id {
-            Some(s) if still_consultant(db, store_id, s).await? => Some(s),
+            Some(s) if org::active_consultant(db, store_id, s).await? => Some(s),
             _ => None,
         },
         (None, None, Buyer::New { .. }) => None,
@@ -548,7 +548,7 @@ async fn active_consultant<C: ConnectionTrait>(
     id: Uuid,
     field: &str,
 ) -> ApiResult<Uuid> {
-    if still_consultant(db, store_id, id).await? {
+    if org::active_consultant(db, store_id, id).await? {
         Ok(id)
     } else {
         Err(ApiError::field(
@@ -557,21 +557,6 @@ async fn active_consultant<C: ConnectionTrait>(
             "no active sales consultant with that id in this store",
         ))
     }
-}
-
-/// Whether a staff member is an active sales consultant of the store.
-pub async fn still_consultant<C: ConnectionTrait>(
-    db: &C,
-    store_id: Uuid,
-    id: Uuid,
-) -> ApiResult<bool> {
-    Ok(staff::Entity::find_by_id(id)
-        .filter(staff::Column::StoreId.eq(store_id))
-        .filter(staff::Column::Active.eq(true))
-        .filter(staff::Column::Role.eq(Role::SalesConsultant.as_str()))
-        .one(db)
-        .await?
-        .is_some())
 }
 
 /// NOT_FOUND on `teamId` unless the team is the store's.
