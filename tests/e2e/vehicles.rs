@@ -155,3 +155,86 @@ async fn a_vehicle_changes_owner_and_keeps_its_history() {
         "VEHICLE_TRANSFERRED"
     );
 }
+
+#[tokio::test]
+async fn the_warranty_ends_at_three_years_or_past_100000_km_whichever_comes_first() {
+    let app = spawn_app().await;
+    let s = app.login("cq.advisor").await;
+    let owner = s.create_customer("周强", "13811112222", false).await;
+    let vin = crate::support::valid_vin(77);
+    // Delivered three years ago tomorrow (the test clock's day is
+    // 2026-11-23): today is the last covered day.
+    let r = s
+        .data(CREATE, json!({"i": {"ownerId": owner, "vin": vin, "brand": "长安福特", "model": "锐界", "deliveryDate": "2023-11-24", "mileageKm": 99000}}))
+        .await;
+    let id = r["createVehicle"]["vehicle"]["id"].clone();
+    assert!(id.is_string(), "{r}");
+    const Q: &str = "query($id: ID!, $on: NaiveDate, $km: Int) { vehicle(id: $id) { warrantyEndsOn warrantyKm warrantyCoverage(on: $on, mileageKm: $km) { status covered on mileageKm endsOn endsKm daysLeft kmLeft } } }";
+    let at = |on: Value, km: Value| {
+        let s = &s;
+        let id = id.clone();
+        async move {
+            s.data(Q, json!({"id": id, "on": on, "km": km})).await["vehicle"]["warrantyCoverage"]
+                .clone()
+        }
+    };
+    // Today, at the latest reading.
+    let now = at(Value::Null, Value::Null).await;
+    assert_eq!(now["status"], "COVERED", "{now}");
+    assert_eq!(
+        (
+            &now["on"],
+            &now["mileageKm"],
+            &now["endsOn"],
+            &now["endsKm"]
+        ),
+        (
+            &json!("2026-11-23"),
+            &json!(99000),
+            &json!("2026-11-24"),
+            &json!(100000)
+        )
+    );
+    assert_eq!(
+        (&now["daysLeft"], &now["kmLeft"]),
+        (&json!(1), &json!(1000))
+    );
+    // Exactly 100,000 km is covered; one more is not.
+    let edge = at(Value::Null, json!(100000)).await;
+    assert_eq!(
+        (&edge["status"], &edge["kmLeft"]),
+        (&json!("COVERED"), &json!(0))
+    );
+    let over = at(Value::Null, json!(100001)).await;
+    assert_eq!(
+        (&over["status"], &over["covered"]),
+        (&json!("ENDED_BY_MILEAGE"), &json!(false))
+    );
+    assert!(over["kmLeft"].is_null());
+    // The anniversary is the first day without cover, whatever the mileage.
+    let ended = at(json!("2026-11-24"), json!(99500)).await;
+    assert_eq!(ended["status"], "ENDED_BY_TIME");
+    // Bad input is refused by name; a car without a delivery has no cover.
+    let r = s.q(Q, json!({"id": id, "on": Value::Null, "km": -1})).await;
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("mileage"),
+        "{r}"
+    );
+    let r = s
+        .data(CREATE, json!({"i": {"ownerId": owner, "vin": crate::support::valid_vin(78), "brand": "长安福特", "model": "锐界", "mileageKm": 10}}))
+        .await;
+    let other = r["createVehicle"]["vehicle"]["id"].clone();
+    let c = s
+        .data(
+            Q,
+            json!({"id": other, "on": Value::Null, "km": Value::Null}),
+        )
+        .await;
+    assert_eq!(
+        c["vehicle"]["warrantyCoverage"]["status"], "NOT_DELIVERED",
+        "{c}"
+    );
+}

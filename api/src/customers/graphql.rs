@@ -250,11 +250,13 @@ impl Vehicle {
     async fn plate(&self) -> Option<&str> {
         self.0.plate.as_deref()
     }
-    /// The day the warranty ends (set by the delivery: the store's years).
+    /// The first day no longer under warranty: the anniversary of delivery
+    /// (set by the delivery from the store's years).
     async fn warranty_ends_on(&self) -> Option<NaiveDate> {
         self.0.warranty_ends_on
     }
-    /// The odometer reading at which the warranty ends, km from delivery.
+    /// The last odometer reading under warranty, km (`warrantyCoverage`
+    /// answers for a day and a mileage).
     async fn warranty_km(&self) -> Option<i32> {
         self.0.warranty_km
     }
@@ -306,6 +308,22 @@ impl Vehicle {
             .await?
             .unwrap_or_default();
         Ok(v.first().map(|r| r.km))
+    }
+    /// The warranty on a day (default: the store's today) at a mileage
+    /// (default: the latest reading): 3 years or 100,000 km from delivery
+    /// by default (store settings), whichever ends first.
+    async fn warranty_coverage(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<NaiveDate>,
+        mileage_km: Option<i32>,
+    ) -> async_graphql::Result<vehicles::WarrantyCoverage> {
+        let latest = match mileage_km {
+            Some(_) => None,
+            None => self.current_mileage_km(ctx).await?,
+        };
+        let now = ctx.now()?;
+        Ok(vehicles::warranty(ctx.db()?, &self.0, on, mileage_km, latest, now).await?)
     }
 }
 

@@ -121,10 +121,42 @@ impl Warranty {
         }
     }
 
-    /// The day the warranty ends for a car delivered on `delivered`.
+    /// The day the warranty ends for a car delivered on `delivered`: the
+    /// anniversary, the first day no longer covered (three full years).
     pub fn ends_on(&self, delivered: chrono::NaiveDate) -> chrono::NaiveDate {
         let months = chrono::Months::new(self.years.max(0) as u32 * 12);
         delivered.checked_add_months(months).unwrap_or(delivered)
+    }
+}
+
+labeled_enum! {
+    /// Where a car stands with its warranty on a day at a mileage.
+    WarrantyStatus {
+        Covered = "COVERED" ("Covered", "保修期内"),
+        EndedByTime = "ENDED_BY_TIME" ("Ended: time", "已过保（时间）"),
+        EndedByMileage = "ENDED_BY_MILEAGE" ("Ended: mileage", "已过保（里程）"),
+        NotDelivered = "NOT_DELIVERED" ("No delivery on file", "无交车记录"),
+    }
+}
+
+/// Whichever comes first: a car is covered before its warranty's end day
+/// (`ends_on`, the anniversary of delivery) and up to and including its
+/// end mileage (`ends_km`). A day past the end reads as ended by time.
+pub fn warranty_status(
+    ends_on: Option<chrono::NaiveDate>,
+    ends_km: Option<i32>,
+    on: chrono::NaiveDate,
+    km: Option<i32>,
+) -> WarrantyStatus {
+    let (Some(end), Some(limit)) = (ends_on, ends_km) else {
+        return WarrantyStatus::NotDelivered;
+    };
+    if on >= end {
+        WarrantyStatus::EndedByTime
+    } else if km.is_some_and(|k| k > limit) {
+        WarrantyStatus::EndedByMileage
+    } else {
+        WarrantyStatus::Covered
     }
 }
 
@@ -304,6 +336,31 @@ pub fn collect<T>(results: Vec<Result<T, ApiError>>) -> Result<Vec<T>, ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_warranty_ends_at_the_anniversary_or_past_its_mileage() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let w = Warranty {
+            years: 3,
+            km: 100_000,
+        };
+        let end = w.ends_on(d(2023, 11, 23));
+        assert_eq!(end, d(2026, 11, 23));
+        let at = |on, km| warranty_status(Some(end), Some(w.km), on, km);
+        assert_eq!(at(d(2026, 11, 22), Some(100_000)), WarrantyStatus::Covered);
+        assert_eq!(
+            at(d(2026, 11, 22), Some(100_001)),
+            WarrantyStatus::EndedByMileage
+        );
+        assert_eq!(at(d(2026, 11, 23), Some(10)), WarrantyStatus::EndedByTime);
+        assert_eq!(at(d(2026, 11, 22), None), WarrantyStatus::Covered);
+        assert_eq!(
+            warranty_status(None, None, d(2026, 1, 1), Some(1)),
+            WarrantyStatus::NotDelivered
+        );
+        // A delivery on 29 February ends on 28 February.
+        assert_eq!(w.ends_on(d(2024, 2, 29)), d(2027, 2, 28));
+    }
 
     #[test]
     fn chinese_mobiles_normalize_to_e164() {

@@ -2,7 +2,7 @@
 //! visible to whoever may see its current owner.
 use std::collections::HashMap;
 
-use async_graphql::{InputObject, ID};
+use async_graphql::{InputObject, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{mileage_reading, vehicle, vehicle_ownership};
 use sea_orm::{
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     log::{self, LogEvent},
-    rules::{self, Channel, LogKind, MileageSource},
+    rules::{self, Channel, LogKind, MileageSource, WarrantyStatus},
     store as customers,
 };
 use crate::{
@@ -694,4 +694,65 @@ pub async fn transfer<C: ConnectionTrait + TransactionTrait>(
     txn.commit().await?;
     events::publish_all(&moved, TaskChange::Changed);
     Ok(v)
+}
+
+/// A car's warranty on a day at a mileage, as the service desk reads it.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct WarrantyCoverage {
+    /// Covered, or why not.
+    pub status: WarrantyStatus,
+    /// Whether repairs on that day at that mileage are under warranty.
+    pub covered: bool,
+    /// The day asked about (the store's today unless given).
+    pub on: NaiveDate,
+    /// The mileage asked about (the latest reading unless given).
+    pub mileage_km: Option<i32>,
+    /// The first day no longer covered (the anniversary of delivery).
+    pub ends_on: Option<NaiveDate>,
+    /// The last covered odometer reading, km.
+    pub ends_km: Option<i32>,
+    /// Covered days left, counting `on`.
+    pub days_left: Option<i64>,
+    /// Covered kilometres left.
+    pub km_left: Option<i32>,
+}
+
+/// The warranty of `v` on `on` (default: the store's today) at `km`
+/// (default: `latest`, the newest reading); whichever of time and mileage
+/// ends first (`rules::warranty_status`).
+pub async fn warranty<C: ConnectionTrait>(
+    db: &C,
+    v: &vehicle::Model,
+    on: Option<NaiveDate>,
+    km: Option<i32>,
+    latest: Option<i32>,
+    now: DateTime<Utc>,
+) -> ApiResult<WarrantyCoverage> {
+    if let Some(k) = km {
+        check_km(k, "mileageKm")?;
+    }
+    let on = match on {
+        Some(d) => d,
+        None => org::today_at(db, v.store_id, now).await?,
+    };
+    let km = km.or(latest);
+    let status = rules::warranty_status(v.warranty_ends_on, v.warranty_km, on, km);
+    let covered = status == WarrantyStatus::Covered;
+    Ok(WarrantyCoverage {
+        status,
+        covered,
+        on,
+        mileage_km: km,
+        ends_on: v.warranty_ends_on,
+        ends_km: v.warranty_km,
+        days_left: v
+            .warranty_ends_on
+            .filter(|_| covered)
+            .map(|end| (end - on).num_days()),
+        km_left: v
+            .warranty_km
+            .zip(km)
+            .filter(|_| covered)
+            .map(|(limit, k)| limit - k),
+    })
 }

@@ -142,6 +142,7 @@ fn all_labels() -> Vec<EnumLabels> {
         Channel,
         MileageSource,
         PhoneKind,
+        WarrantyStatus,
         UserErrorCode,
         TaskKind,
         TaskStatus,
