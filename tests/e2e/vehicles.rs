@@ -238,3 +238,59 @@ async fn the_warranty_ends_at_three_years_or_past_100000_km_whichever_comes_firs
         "{c}"
     );
 }
+
+#[tokio::test]
+async fn mileage_readings_bring_the_first_service_reminder_forward() {
+    let app = spawn_app().await;
+    let s = app.login("cq.advisor").await;
+    let owner = s.create_customer("吴敏", "13822223333", false).await;
+    // Delivered ten days ago: the first-service reminder is due on day 30.
+    let r = s
+        .data(CREATE, json!({"i": {"ownerId": owner, "vin": crate::support::valid_vin(79), "brand": "长安福特", "model": "锐界", "deliveryDate": "2026-11-13", "mileageKm": 10}}))
+        .await;
+    let vehicle = r["createVehicle"]["vehicle"]["id"].clone();
+    assert!(vehicle.is_string(), "{r}");
+    let m = app.login("cq.manager").await;
+    let first_service = || async {
+        let d = m
+            .data(
+                "query($c: ID!) { tasks(first: 10, filter: {customerId: $c}) { edges { node { kind dueAt } } } }",
+                json!({"c": owner}),
+            )
+            .await;
+        d["tasks"]["edges"]
+            .as_array()
+            .and_then(|e| {
+                e.iter()
+                    .find(|e| e["node"]["kind"] == "MAINTENANCE_REMINDER")
+                    .map(|e| e["node"]["dueAt"].clone())
+            })
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(first_service().await, "2026-12-13T15:59:59+00:00");
+    const READ: &str = "mutation($i: RecordMileageInput!) { recordMileage(input: $i) { userErrors { code field } } }";
+    // 1,500 km in ten days: 3,000 km in ten more, so due on 3 December.
+    let r = s
+        .data(READ, json!({"i": {"vehicleId": vehicle, "km": 1510}}))
+        .await;
+    assert_eq!(r["recordMileage"]["userErrors"], json!([]), "{r}");
+    assert_eq!(first_service().await, "2026-12-03T15:59:59+00:00");
+    // A slower pace never pushes it back.
+    s.data(READ, json!({"i": {"vehicleId": vehicle, "km": 1520}}))
+        .await;
+    assert_eq!(first_service().await, "2026-12-03T15:59:59+00:00");
+    // 3,000 km reached: due today.
+    s.data(READ, json!({"i": {"vehicleId": vehicle, "km": 3100}}))
+        .await;
+    assert_eq!(first_service().await, "2026-11-23T15:59:59+00:00");
+    // Going backwards is refused and moves nothing.
+    let r = s
+        .data(READ, json!({"i": {"vehicleId": vehicle, "km": 3000}}))
+        .await;
+    assert_eq!(
+        r["recordMileage"]["userErrors"][0]["field"],
+        json!(["input", "km"]),
+        "{r}"
+    );
+    assert_eq!(first_service().await, "2026-11-23T15:59:59+00:00");
+}

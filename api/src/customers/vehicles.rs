@@ -21,11 +21,11 @@ use crate::{
     error::{ApiError, ApiResult, UserError, UserErrorCode},
     idempotency,
     ids::{self, NodeKind},
-    org::store as org,
+    org::{rules as org_rules, store as org},
     paging,
     tasks::{
         events::{self, TaskChange},
-        store as tasks,
+        rules as task_rules, store as tasks,
     },
 };
 
@@ -584,6 +584,7 @@ pub async fn record_mileage<C: ConnectionTrait + TransactionTrait>(
     }
     let txn = db.begin().await?;
     let r = insert_reading(&txn, actor, &v, input.km, on, input.source, now).await?;
+    let moved = first_service_follows(&txn, &v, &readings, &r, today, now).await?;
     log::append(
         &txn,
         LogEvent {
@@ -601,7 +602,35 @@ pub async fn record_mileage<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     txn.commit().await?;
+    events::publish_all(&moved, TaskChange::Changed);
     Ok(r)
+}
+
+/// A new (newest) reading of a delivered car brings its first-service
+/// reminder forward when the car reached the first-service range, or will
+/// at its pace before the reminder is due (`rules::first_service_by`).
+async fn first_service_follows<C: ConnectionTrait>(
+    txn: &C,
+    v: &vehicle::Model,
+    earlier: &[mileage_reading::Model],
+    r: &mileage_reading::Model,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<entity::task::Model>> {
+    let Some(delivered) = v.delivery_date else {
+        return Ok(Vec::new());
+    };
+    if earlier.iter().any(|e| e.read_on > r.read_on) {
+        return Ok(Vec::new());
+    }
+    let baseline = earlier.iter().map(|e| e.km).min().unwrap_or(r.km).min(r.km);
+    let (settings, tz) = org::calendar(txn, v.store_id).await?;
+    let Some(day) = task_rules::first_service_by(&settings, delivered, r.read_on, r.km - baseline)
+    else {
+        return Ok(Vec::new());
+    };
+    let due = org_rules::day_end(tz, task_rules::open_day(&settings, day.max(today)));
+    tasks::bring_forward(txn, v.id, task_rules::FIRST_SERVICE_REMINDER, due, now).await
 }
 
 /// A change of owner.

@@ -160,6 +160,31 @@ pub const LATE_MARK: &str = "【补】";
 
 /// The rule name of the revisit after a sale's delivery.
 pub const DELIVERY_REVISIT: &str = "delivery_revisit";
+/// The rule name of the first-service reminder a delivery creates.
+pub const FIRST_SERVICE_REMINDER: &str = "first_service_reminder";
+
+/// The day a car's first-service reminder should be due by, from the
+/// distance driven since delivery as read on `read_on`: that day once it
+/// reaches `first_service_min_km`, otherwise the day the car reaches it at
+/// its pace so far. None in its first week (no pace yet) or standing still.
+pub fn first_service_by(
+    s: &StoreSettings,
+    delivered: NaiveDate,
+    read_on: NaiveDate,
+    driven_km: i32,
+) -> Option<NaiveDate> {
+    let min = s.first_service_min_km;
+    if driven_km >= min {
+        return Some(read_on);
+    }
+    let days = (read_on - delivered).num_days();
+    if days < 7 || driven_km <= 0 {
+        return None;
+    }
+    let per_day = f64::from(driven_km) / days as f64;
+    let more = (f64::from(min - driven_km) / per_day).ceil() as i64;
+    Some(read_on + Duration::days(more))
+}
 
 /// The work a delivery creates: a revisit within `delivery_revisit_days`
 /// (care agents) and the first-service reminder at
@@ -229,7 +254,7 @@ pub fn after_delivery(
     if local_day(tz, reminder.due) >= today {
         out.push(TaskSpec {
             kind: TaskKind::MaintenanceReminder,
-            rule: "first_service_reminder",
+            rule: FIRST_SERVICE_REMINDER,
             title: format!("首保提醒：{vehicle}"),
             reason: format!(
                 "Free first service is due within {} months of delivery ({delivered}) or between {} and {} km.",
@@ -341,6 +366,25 @@ mod tests {
         s.move_off_closed_days = 1;
         let moved = days_window(&s, shanghai(), d("2026-11-23"), 0, 6, 6);
         assert_eq!(local_day(shanghai(), moved.due), d("2026-11-30"));
+    }
+
+    #[test]
+    fn the_first_service_comes_forward_with_the_distance_driven() {
+        let s = StoreSettings::default();
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        // 3,000 km reached: due the day it was read.
+        assert_eq!(
+            first_service_by(&s, d(1, 1), d(1, 20), 3000),
+            Some(d(1, 20))
+        );
+        // 1,000 km in 10 days: 2,000 more take 20 days.
+        assert_eq!(
+            first_service_by(&s, d(1, 1), d(1, 11), 1000),
+            Some(d(1, 31))
+        );
+        // Too early to tell, or not moving.
+        assert_eq!(first_service_by(&s, d(1, 1), d(1, 5), 1000), None);
+        assert_eq!(first_service_by(&s, d(1, 1), d(3, 1), 0), None);
     }
 
     #[test]

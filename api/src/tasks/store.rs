@@ -409,6 +409,54 @@ pub async fn done_for_subject<C: ConnectionTrait>(
         .await?)
 }
 
+/// Brings a subject's open tasks of one rule forward so that they are due
+/// by `due` (a mileage reading shows the first service comes sooner);
+/// tasks due earlier already stay. Their reminders follow. For the domain
+/// that owns the subject. Returns the tasks moved.
+pub async fn bring_forward<C: ConnectionTrait>(
+    db: &C,
+    subject_id: Uuid,
+    rule: &str,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let earliest = Expr::case(Expr::col(task::Column::EarliestAt).gt(due), due)
+        .finally(Expr::col(task::Column::EarliestAt));
+    let moved = task::Entity::update_many()
+        .col_expr(task::Column::DueAt, Expr::value(due))
+        .col_expr(task::Column::EarliestAt, earliest.into())
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(live_about(subject_id))
+        .filter(task::Column::Status.eq(TaskStatus::Open.as_str()))
+        .filter(task::Column::Rule.eq(rule))
+        .filter(task::Column::DueAt.gt(due))
+        .exec_with_returning(db)
+        .await?;
+    let Some(first) = moved.first() else {
+        return Ok(moved);
+    };
+    let settings = org::settings(db, first.store_id).await?;
+    task_reminder::Entity::delete_many()
+        .filter(task_reminder::Column::TaskId.is_in(moved.iter().map(|t| t.id)))
+        .exec(db)
+        .await?;
+    let reminders: Vec<task_reminder::ActiveModel> = moved
+        .iter()
+        .filter_map(|t| {
+            rules::remind_at(&settings, t.due_at, now).map(|at| task_reminder::ActiveModel {
+                task_id: Set(t.id),
+                remind_at: Set(at),
+            })
+        })
+        .collect();
+    if !reminders.is_empty() {
+        task_reminder::Entity::insert_many(reminders)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(moved)
+}
+
 /// Gives a subject's live tasks to another person (a lead reassigned).
 /// Returns the tasks as they are now.
 pub async fn give_subject_to<C: ConnectionTrait>(
