@@ -213,7 +213,11 @@ async fn take_batch(
     let txn = db.begin().await?;
     let (cond, values) = match only {
         None => ("state = 'PENDING' AND not_before <= $1", vec![now.into()]),
-        Some(id) => ("state = 'PENDING' AND id = $1", vec![id.into()]),
+        // Still due: another lane may have set it aside meanwhile.
+        Some(id) => (
+            "state = 'PENDING' AND not_before <= $1 AND id = $2",
+            vec![now.into(), id.into()],
+        ),
     };
     let rows = take_returning(
         &txn,
