@@ -238,13 +238,7 @@ pub async fn book<C: ConnectionTrait + TransactionTrait>(
             "this demo car is out of the fleet",
         ));
     }
-    let consultant = l.consultant_id.ok_or_else(|| {
-        ApiError::field(
-            "leadId",
-            UserErrorCode::Conflict,
-            "assign the lead to a consultant first",
-        )
-    })?;
+    let consultant = leads::consultant_of(&l)?;
     let drive = test_drive::ActiveModel {
         id: Set(Uuid::now_v7()),
         store_id: Set(l.store_id),

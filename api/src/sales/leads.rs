@@ -559,6 +559,18 @@ async fn active_consultant<C: ConnectionTrait>(
     }
 }
 
+/// The lead's consultant, or CONFLICT on `leadId`: test drives and orders
+/// need someone who has the lead.
+pub fn consultant_of(l: &lead::Model) -> ApiResult<Uuid> {
+    l.consultant_id.ok_or_else(|| {
+        ApiError::field(
+            "leadId",
+            UserErrorCode::Conflict,
+            "assign the lead to a consultant first",
+        )
+    })
+}
+
 /// NOT_FOUND on `teamId` unless the team is the store's.
 pub async fn check_team<C: ConnectionTrait>(db: &C, store_id: Uuid, team: Uuid) -> ApiResult<()> {
     let found = team::Entity::find_by_id(team)

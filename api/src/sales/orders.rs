@@ -199,13 +199,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     };
     // The fields first, then the lead's state: a form's own mistakes are
     // named whatever the lead's state.
-    let consultant = l.consultant_id.ok_or_else(|| {
-        ApiError::field(
-            "leadId",
-            UserErrorCode::Conflict,
-            "assign the lead to a consultant first",
-        )
-    })?;
+    let consultant = leads::consultant_of(&l)?;
     if leads::status(&l) == LeadStatus::Ordered {
         return Err(ApiError::field(
             "leadId",
