@@ -607,7 +607,7 @@ fn rows() -> Vec<Row> {
             "{ salesPerformance(month: \"2026-11\") { staff { name } commissionYuan } }",
             "salesPerformance", targeted: false,
             vars: no_vars, status: |w, _| only(&[Who::Sales1, Who::Manager], w), shows: never),
-        row!(&["Query.leadSources"], "{ leadSources { name } }", "leadSources", targeted: false,
+        row!(&["Query.leadSources", "LeadSource.waitingLeads", "LeadSource.failedLeads"], "{ leadSources { name waitingLeads failedLeads } }", "leadSources", targeted: false,
             vars: no_vars, status: |w, _| only(&[Who::Manager], w), shows: never),
         row!(&["Query.demoCars"], "{ demoCars { plate } }", "demoCars", targeted: false,
             vars: no_vars, status: store_level_data, shows: never),

@@ -16,7 +16,7 @@ use crate::{
     customers::{store as customers, vehicles},
     error::ApiError,
     org::store as org,
-    sales::{drives, leads, orders},
+    sales::{drives, intake, leads, orders},
 };
 
 /// The request's loader.
@@ -83,6 +83,9 @@ pub struct OrdersOf(pub Uuid);
 /// A demo car by id.
 #[derive(Clone, Copy, Hash, PartialEq, Eq)]
 pub struct DemoCarKey(pub Uuid);
+/// What a webhook source's intake still holds.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct IntakeOf(pub Uuid);
 
 /// The latest contacts of the customers the actor may see: the scope check
 /// and the log query run side by side, so that a nested `lastContact` costs
@@ -140,3 +143,4 @@ loader!(LeadsOf => Vec<lead::Model>, |s, ids| leads::of_customers(&s.db, &ids));
 loader!(DrivesOf => Vec<test_drive::Model>, |s, ids| drives::of_leads(&s.db, &ids));
 loader!(OrdersOf => Vec<sales_order::Model>, |s, ids| orders::of_leads(&s.db, &ids));
 loader!(DemoCarKey => demo_car::Model, |s, ids| drives::cars_by_ids(&s.db, &s.actor, &ids));
+loader!(IntakeOf => intake::Backlog, |s, ids| intake::backlog(&s.db, &ids));

@@ -20,7 +20,7 @@ use sea_orm::{
     sea_query::{Expr, OnConflict},
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
@@ -127,6 +127,47 @@ pub async fn enqueue(
             ApiError::Internal(anyhow::anyhow!("the first copy of a resent lead is gone"))
         })?;
     Ok((first.lead_id.unwrap_or(first.id), true))
+}
+
+/// What a source's intake holds: posted leads not made yet, and those
+/// given up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// Accepted, waiting to be made (or to be tried again).
+    pub waiting: i64,
+    /// Given up after `MAX_ATTEMPTS` (see the server log).
+    pub failed: i64,
+}
+
+/// The backlog of each source, walking only rows not made
+/// (`ix_lead_intake_due`): made rows stay for resends and are many.
+pub async fn backlog<C: ConnectionTrait>(
+    db: &C,
+    sources: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Backlog>> {
+    let rows: Vec<(Uuid, String, i64)> = lead_intake::Entity::find()
+        .select_only()
+        .column(lead_intake::Column::SourceId)
+        .column(lead_intake::Column::State)
+        .column_as(lead_intake::Column::Id.count(), "n")
+        .filter(lead_intake::Column::State.is_in([PENDING, FAILED]))
+        .filter(lead_intake::Column::SourceId.is_in(sources.iter().copied()))
+        .group_by(lead_intake::Column::SourceId)
+        .group_by(lead_intake::Column::State)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out: HashMap<Uuid, Backlog> =
+        sources.iter().map(|s| (*s, Backlog::default())).collect();
+    for (source, state, n) in rows {
+        let b = out.entry(source).or_default();
+        if state == FAILED {
+            b.failed += n;
+        } else {
+            b.waiting += n;
+        }
+    }
+    Ok(out)
 }
 
 /// What a drain did.
