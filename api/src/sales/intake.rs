@@ -6,15 +6,16 @@
 //! drain the intake and each row becomes a lead exactly once; a crash rolls
 //! the batch back and the rows are taken again. When one lead of a batch
 //! fails the batch is undone and its rows go again one per transaction, so
-//! the one that fails waits for a later try (with backoff) alone. A made lead keeps the id the webhook answered with
-//! and the time it arrived; the intake row keeps no personal data after.
+//! the one that fails waits for a later try (with backoff) alone. A made
+//! lead keeps the id the webhook answered with and the time it arrived;
+//! the intake row keeps no personal data after.
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{hash_map::Entry, HashMap, HashSet},
     sync::Arc,
     time::Duration as StdDuration,
 };
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use entity::{customer, lead, lead_intake, lead_source, task};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
@@ -28,7 +29,7 @@ use uuid::Uuid;
 
 use super::{
     leads::{self, NewLead},
-    rules::{LeadGrade, PurchaseTiming},
+    rules::PurchaseTiming,
 };
 use crate::{
     clock::Clock,
@@ -38,6 +39,7 @@ use crate::{
     tasks::{
         events::{self, TaskChange},
         outbox::{take_returning, Pick, Take},
+        rules as task_rules,
     },
 };
 
@@ -212,6 +214,8 @@ pub async fn drain(
 ) -> ApiResult<IntakeReport> {
     let mut total = IntakeReport::default();
     let mut add = |r: IntakeReport| {
+        metrics::counter!("lead_intake_total", "outcome" => "made").increment(r.made);
+        metrics::counter!("lead_intake_total", "outcome" => "failed").increment(r.failed);
         total.made += r.made;
         total.failed += r.failed;
     };
@@ -308,7 +312,6 @@ async fn take_batch(
     txn.commit().await?;
     events::publish_all(&tasks, TaskChange::Created);
     let made = rows.len() as u64;
-    metrics::counter!("lead_intake_total", "outcome" => "made").increment(made);
     Ok(Batch::Taken(made, IntakeReport { made, failed: 0 }))
 }
 
@@ -364,7 +367,6 @@ async fn after_failure(
         }
     }
     set_aside(db, row, &failure.why, now).await?;
-    metrics::counter!("lead_intake_total", "outcome" => "failed").increment(1);
     Ok(IntakeReport { made: 0, failed: 1 })
 }
 
@@ -390,7 +392,7 @@ fn arrival<'a>(
 
 /// What a batch looks up once: the customers holding its mobiles, the
 /// consultant of each arrival (the holder's, or the team's next in turn)
-/// and each store's calendar.
+/// and each store's calendar (read by the store's first lead).
 struct Plan {
     holders: HashMap<(Uuid, String), customer::Model>,
     consultants: HashMap<Uuid, Option<Uuid>>,
@@ -461,14 +463,10 @@ impl Plan {
             let c = consultants.get(&first).copied().flatten();
             consultants.insert(row, c);
         }
-        let mut calendars = HashMap::new();
-        for s in stores {
-            calendars.insert(s, org::calendar(txn, s).await?);
-        }
         Ok(Plan {
             holders,
             consultants,
-            calendars,
+            calendars: HashMap::new(),
         })
     }
 }
@@ -531,15 +529,11 @@ async fn made(
         purchase_timing: timing,
         trade_in: lead.trade_in,
         trade_in_model: lead.trade_in_model,
-        grade: if timing == PurchaseTiming::Unknown {
-            LeadGrade::B
-        } else {
-            timing.grade()
-        },
+        grade: timing.posted_grade(),
     };
-    let calendar = match plan.calendars.get(&store_id) {
-        Some(c) => c,
-        None => &org::calendar(txn, store_id).await?,
+    let calendar = match plan.calendars.entry(store_id) {
+        Entry::Occupied(c) => c.into_mut(),
+        Entry::Vacant(c) => c.insert(org::calendar(txn, store_id).await?),
     };
     let (_, made) = leads::open(txn, calendar, new, &customer, consultant, None, now).await?;
     Ok(made)
@@ -578,8 +572,8 @@ async fn done<C: ConnectionTrait>(
     Ok(())
 }
 
-/// A row that failed waits (30 s, 1 min, 2 min … ) or, after
-/// `MAX_ATTEMPTS`, is given up and logged.
+/// A row that failed waits (the outbox's backoff: 30 s doubling) or,
+/// after `MAX_ATTEMPTS`, is given up and logged.
 async fn set_aside<C: ConnectionTrait>(
     txn: &C,
     row: &lead_intake::Model,
@@ -590,7 +584,6 @@ async fn set_aside<C: ConnectionTrait>(
     if give_up {
         tracing::error!(intake = %row.id, error = why, "a webhook lead was given up");
     }
-    let wait = Duration::seconds(30 << row.attempts.clamp(1, 10).saturating_sub(1));
     lead_intake::Entity::update_many()
         .col_expr(
             lead_intake::Column::State,
@@ -598,7 +591,10 @@ async fn set_aside<C: ConnectionTrait>(
         )
         .col_expr(lead_intake::Column::Attempts, Expr::value(row.attempts))
         .col_expr(lead_intake::Column::Error, Expr::value(why))
-        .col_expr(lead_intake::Column::NotBefore, Expr::value(now + wait))
+        .col_expr(
+            lead_intake::Column::NotBefore,
+            Expr::value(now + task_rules::backoff(row.attempts)),
+        )
         .filter(lead_intake::Column::Id.eq(row.id))
         .exec(txn)
         .await?;

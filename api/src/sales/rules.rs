@@ -135,6 +135,16 @@ impl PurchaseTiming {
             PurchaseTiming::Later | PurchaseTiming::Unknown => LeadGrade::C,
         }
     }
+
+    /// The grade of a lead a portal or the website posted: as `grade`,
+    /// except that one without a timing is B, not C (the person asked to
+    /// be contacted).
+    pub fn posted_grade(self) -> LeadGrade {
+        match self {
+            PurchaseTiming::Unknown => LeadGrade::B,
+            t => t.grade(),
+        }
+    }
 }
 
 /// Days between follow-ups of a grade (store settings).
@@ -324,6 +334,14 @@ pub fn month(raw: &str) -> Option<(NaiveDate, NaiveDate)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_posted_lead_without_a_timing_is_b() {
+        assert_eq!(PurchaseTiming::Unknown.posted_grade(), LeadGrade::B);
+        assert_eq!(PurchaseTiming::Unknown.grade(), LeadGrade::C);
+        assert_eq!(PurchaseTiming::Within7Days.posted_grade(), LeadGrade::H);
+        assert_eq!(PurchaseTiming::Later.posted_grade(), LeadGrade::C);
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         s.parse().expect("time")
