@@ -21,7 +21,10 @@ use crate::{
     error::{ApiError, ApiResult, UserError, UserErrorCode},
     idempotency,
     ids::{self, NodeKind},
-    org::{rules as org_rules, store as org},
+    org::{
+        rules::{self as org_rules, StoreSettings},
+        store as org,
+    },
     paging,
     tasks::{
         events::{self, TaskChange},
@@ -566,7 +569,8 @@ pub async fn record_mileage<C: ConnectionTrait + TransactionTrait>(
 ) -> ApiResult<mileage_reading::Model> {
     let v = find_writable(db, actor, &input.vehicle_id, "vehicleId").await?;
     check_km(input.km, "km")?;
-    let today = org::today_at(db, v.store_id, now).await?;
+    let (settings, tz) = org::calendar(db, v.store_id).await?;
+    let today = org_rules::local_day(tz, now);
     let on = input.read_on.unwrap_or(today);
     not_future(Some(on), today, "readOn")?;
     let readings = mileage_of(db, &[v.id])
@@ -584,7 +588,7 @@ pub async fn record_mileage<C: ConnectionTrait + TransactionTrait>(
     }
     let txn = db.begin().await?;
     let r = insert_reading(&txn, actor, &v, input.km, on, input.source, now).await?;
-    let moved = first_service_follows(&txn, &v, &readings, &r, today, now).await?;
+    let moved = first_service_follows(&txn, (&settings, tz), &v, &readings, &r, now).await?;
     log::append(
         &txn,
         LogEvent {
@@ -611,10 +615,10 @@ pub async fn record_mileage<C: ConnectionTrait + TransactionTrait>(
 /// at its pace before the reminder is due (`rules::first_service_by`).
 async fn first_service_follows<C: ConnectionTrait>(
     txn: &C,
+    (settings, tz): (&StoreSettings, chrono_tz::Tz),
     v: &vehicle::Model,
     earlier: &[mileage_reading::Model],
     r: &mileage_reading::Model,
-    today: NaiveDate,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<entity::task::Model>> {
     let Some(delivered) = v.delivery_date else {
@@ -624,13 +628,14 @@ async fn first_service_follows<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     let baseline = earlier.iter().map(|e| e.km).min().unwrap_or(r.km).min(r.km);
-    let (settings, tz) = org::calendar(txn, v.store_id).await?;
-    let Some(day) = task_rules::first_service_by(&settings, delivered, r.read_on, r.km - baseline)
+    let Some(day) = task_rules::first_service_by(settings, delivered, r.read_on, r.km - baseline)
     else {
         return Ok(Vec::new());
     };
-    let due = org_rules::day_end(tz, task_rules::open_day(&settings, day.max(today)));
-    tasks::bring_forward(txn, v.id, task_rules::FIRST_SERVICE_REMINDER, due, now).await
+    let today = org_rules::local_day(tz, now);
+    let due = org_rules::day_end(tz, task_rules::open_day(settings, day.max(today)));
+    let rule = task_rules::FIRST_SERVICE_REMINDER;
+    tasks::bring_forward(txn, settings, v.id, rule, due, now).await
 }
 
 /// A change of owner.

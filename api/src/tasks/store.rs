@@ -411,10 +411,12 @@ pub async fn done_for_subject<C: ConnectionTrait>(
 
 /// Brings a subject's open tasks of one rule forward so that they are due
 /// by `due` (a mileage reading shows the first service comes sooner);
-/// tasks due earlier already stay. Their reminders follow. For the domain
-/// that owns the subject. Returns the tasks moved.
+/// tasks due earlier already stay. Their reminders follow (the store's
+/// `settings`, which the caller has read). For the domain that owns the
+/// subject. Returns the tasks moved.
 pub async fn bring_forward<C: ConnectionTrait>(
     db: &C,
+    settings: &StoreSettings,
     subject_id: Uuid,
     rule: &str,
     due: DateTime<Utc>,
@@ -432,10 +434,9 @@ pub async fn bring_forward<C: ConnectionTrait>(
         .filter(task::Column::DueAt.gt(due))
         .exec_with_returning(db)
         .await?;
-    let Some(first) = moved.first() else {
+    if moved.is_empty() {
         return Ok(moved);
-    };
-    let settings = org::settings(db, first.store_id).await?;
+    }
     task_reminder::Entity::delete_many()
         .filter(task_reminder::Column::TaskId.is_in(moved.iter().map(|t| t.id)))
         .exec(db)
@@ -443,7 +444,7 @@ pub async fn bring_forward<C: ConnectionTrait>(
     let reminders: Vec<task_reminder::ActiveModel> = moved
         .iter()
         .filter_map(|t| {
-            rules::remind_at(&settings, t.due_at, now).map(|at| task_reminder::ActiveModel {
+            rules::remind_at(settings, t.due_at, now).map(|at| task_reminder::ActiveModel {
                 task_id: Set(t.id),
                 remind_at: Set(at),
             })
