@@ -23,6 +23,7 @@ labeled_enum! {
         TokenReused = "TOKEN_REUSED" ("Token already used; session revoked", "令牌已被使用，会话已撤销"),
         Conflict = "CONFLICT" ("Conflicts with the current state", "与当前状态冲突"),
         OutOfRange = "OUT_OF_RANGE" ("Out of range", "超出范围"),
+        NotCovered = "NOT_COVERED" ("Not under warranty", "不在保修范围"),
     }
 }
 
@@ -44,10 +45,12 @@ pub struct UserError {
 }
 
 impl UserError {
-    /// An error about one field of `input`.
+    /// An error about one field of `input`; a dotted name (`parts.0.quantity`)
+    /// is a path into the input's lists.
     pub fn at(field: &str, code: UserErrorCode, message: impl Into<String>) -> Self {
+        let path = std::iter::once("input").chain(field.split('.'));
         UserError {
-            field: Some(vec!["input".to_string(), field.to_string()]),
+            field: Some(path.map(String::from).collect()),
             code,
             message: message.into(),
             existing_id: None,

@@ -38,10 +38,16 @@ pub enum NodeKind {
     TestDrive,
     /// A sales order.
     SalesOrder,
+    /// A repair order.
+    RepairOrder,
+    /// A service appointment.
+    ServiceAppointment,
+    /// A warranty claim.
+    WarrantyClaim,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 15] = [
+    const ALL: [NodeKind; 18] = [
         NodeKind::Oem,
         NodeKind::DealerGroup,
         NodeKind::Store,
@@ -57,6 +63,9 @@ impl NodeKind {
         NodeKind::DemoCar,
         NodeKind::TestDrive,
         NodeKind::SalesOrder,
+        NodeKind::RepairOrder,
+        NodeKind::ServiceAppointment,
+        NodeKind::WarrantyClaim,
     ];
 
     fn name(self) -> &'static str {
@@ -76,6 +85,9 @@ impl NodeKind {
             NodeKind::DemoCar => "DemoCar",
             NodeKind::TestDrive => "TestDrive",
             NodeKind::SalesOrder => "SalesOrder",
+            NodeKind::RepairOrder => "RepairOrder",
+            NodeKind::ServiceAppointment => "ServiceAppointment",
+            NodeKind::WarrantyClaim => "WarrantyClaim",
         }
     }
 }

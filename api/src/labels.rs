@@ -42,6 +42,12 @@ macro_rules! labeled_enum {
                 match self { $($name::$variant => $zh,)+ }
             }
 
+            /// The English label, for texts the server writes.
+            #[allow(dead_code)]
+            pub fn label_en(self) -> &'static str {
+                match self { $($name::$variant => $en,)+ }
+            }
+
             /// The labels of every value, for clients.
             pub fn labels() -> Vec<$crate::labels::EnumLabel> {
                 vec![$($crate::labels::EnumLabel { value: $db, en: $en, zh_cn: $zh }),+]

@@ -17,6 +17,7 @@ pub mod org;
 pub mod paging;
 pub mod sales;
 pub mod seed;
+pub mod service;
 pub mod tasks;
 
 use std::sync::Arc;

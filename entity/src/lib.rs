@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table. No business logic lives here: the
 //! domains in `api` give these rows their meaning.
 
+pub mod advisor_slot;
 pub mod booking_slot;
 pub mod customer;
 pub mod customer_log;
@@ -18,8 +19,11 @@ pub mod notification_delivery;
 pub mod oem;
 pub mod pdi_item;
 pub mod refresh_token;
+pub mod repair_order;
 pub mod sales_order;
 pub mod sales_quota;
+pub mod service_appointment;
+pub mod service_forecast;
 pub mod staff;
 pub mod store;
 pub mod task;
@@ -28,3 +32,4 @@ pub mod team;
 pub mod test_drive;
 pub mod vehicle;
 pub mod vehicle_ownership;
+pub mod warranty_claim;

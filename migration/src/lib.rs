@@ -7,6 +7,7 @@ mod m20261123_000002_tasks;
 mod m20261123_000003_reminder_queue;
 mod m20261130_000004_sales;
 mod m20261130_000005_lead_intake;
+mod m20261130_000006_service;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_reminder_queue::Migration),
             Box::new(m20261130_000004_sales::Migration),
             Box::new(m20261130_000005_lead_intake::Migration),
+            Box::new(m20261130_000006_service::Migration),
         ]
     }
 }

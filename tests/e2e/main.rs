@@ -15,6 +15,7 @@ mod readme;
 mod sales;
 mod schema;
 mod scoping;
+mod service;
 mod store_day;
 mod subscriptions;
 mod tasks;

@@ -49,6 +49,19 @@ pub fn visible_ids(actor: &Actor) -> SelectStatement {
         .into_query()
 }
 
+/// The records about customers (leads, orders, repair orders, claims) the
+/// actor may see: those of the customers the actor may see. Said per reach
+/// so that an index answers it: store staff other than consultants see
+/// their whole store (every customer of it, merged ones' records having
+/// moved to the survivor); consultants and the network the records of the
+/// customers they may see.
+pub fn records<Col: ColumnTrait>(actor: &Actor, store: Col, customer: Col) -> Condition {
+    match actor.reach() {
+        Reach::Store(s) if actor.role != Role::SalesConsultant => Condition::all().add(store.eq(s)),
+        _ => Condition::all().add(customer.in_subquery(visible_ids(actor))),
+    }
+}
+
 /// A customer by id, following merges to the surviving record; `None` when
 /// missing or not visible (the two look the same).
 pub async fn find<C: ConnectionTrait>(

@@ -333,6 +333,128 @@ pub fn collect<T>(results: Vec<Result<T, ApiError>>) -> Result<Vec<T>, ApiError>
     }
 }
 
+labeled_enum! {
+    /// Which limit makes the next service due first.
+    ServiceBasis {
+        Time = "TIME" ("Time", "时间"),
+        Mileage = "MILEAGE" ("Mileage", "里程"),
+    }
+}
+
+/// What the next-service prediction knows of a car.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceFacts {
+    /// Delivery day, if on file.
+    pub delivered: Option<chrono::NaiveDate>,
+    /// The last service: its day and odometer.
+    pub last_service: Option<(chrono::NaiveDate, i32)>,
+    /// Readings: (day, km), any order.
+    pub readings: Vec<(chrono::NaiveDate, i32)>,
+}
+
+/// A car's next service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceForecast {
+    /// Metres driven a day, as measured or assumed.
+    pub daily_m: i32,
+    /// The day the next service is due (None: nothing to count from).
+    pub due_on: Option<chrono::NaiveDate>,
+    /// The odometer at which it is due.
+    pub due_km: Option<i32>,
+    /// Whether time or mileage comes first.
+    pub basis: Option<ServiceBasis>,
+}
+
+/// Metres a day: the distance between the newest reading and the oldest
+/// one of the year before it (delivery counting as 0 km), when at least a
+/// week apart; otherwise the store's `default_daily_km` (a new car).
+pub fn daily_metres(s: &crate::org::rules::StoreSettings, f: &ServiceFacts) -> i32 {
+    let mut points = f.readings.clone();
+    if let Some(d) = f.delivered {
+        if !points.iter().any(|(on, _)| *on <= d) {
+            points.push((d, 0));
+        }
+    }
+    points.sort();
+    let Some(&(last_on, last_km)) = points.last() else {
+        return s.default_daily_km * 1000;
+    };
+    let year_before = last_on - chrono::Duration::days(365);
+    let first = points
+        .iter()
+        .find(|(on, _)| *on >= year_before && (last_on - *on).num_days() >= 7)
+        .or_else(|| points.first());
+    match first {
+        Some(&(on, km)) if (last_on - on).num_days() >= 7 => {
+            let days = (last_on - on).num_days();
+            let metres = i64::from((last_km - km).max(0)) * 1000 / days;
+            metres.min(i64::from(i32::MAX)) as i32
+        }
+        _ => s.default_daily_km * 1000,
+    }
+}
+
+/// The next service: whichever comes first of the time and the mileage
+/// interval (the free first service's months and upper km before the first
+/// service, `maintenance_interval_*` after it), the mileage day projected
+/// from the newest reading at the car's pace.
+pub fn predict_service(s: &crate::org::rules::StoreSettings, f: &ServiceFacts) -> ServiceForecast {
+    let daily_m = daily_metres(s, f);
+    let newest = f.readings.iter().max().copied();
+    let base = match (f.last_service, f.delivered) {
+        (Some((on, km)), _) => Some((
+            on,
+            km,
+            s.maintenance_interval_months,
+            s.maintenance_interval_km,
+        )),
+        (None, Some(d)) => Some((d, 0, s.first_service_due_months, s.first_service_max_km)),
+        (None, None) => f.readings.iter().min().map(|&(on, km)| {
+            (
+                on,
+                km,
+                s.maintenance_interval_months,
+                s.maintenance_interval_km,
+            )
+        }),
+    };
+    let Some((from_on, from_km, months, interval_km)) = base else {
+        return ServiceForecast {
+            daily_m,
+            due_on: None,
+            due_km: None,
+            basis: None,
+        };
+    };
+    let by_time = from_on
+        .checked_add_months(chrono::Months::new(months.max(0) as u32))
+        .unwrap_or(from_on);
+    let due_km = from_km.saturating_add(interval_km);
+    let (at_on, at_km) = match newest {
+        Some((on, km)) if on >= from_on => (on, km.max(from_km)),
+        _ => (from_on, from_km),
+    };
+    let by_km = if at_km >= due_km {
+        Some(at_on)
+    } else if daily_m > 0 {
+        let (left, pace) = (i64::from(due_km - at_km) * 1000, i64::from(daily_m));
+        let days = (left + pace - 1) / pace;
+        at_on.checked_add_signed(chrono::Duration::days(days.min(36_500)))
+    } else {
+        None
+    };
+    let (due_on, basis) = match by_km {
+        Some(d) if d < by_time => (d, ServiceBasis::Mileage),
+        _ => (by_time, ServiceBasis::Time),
+    };
+    ServiceForecast {
+        daily_m,
+        due_on: Some(due_on),
+        due_km: Some(due_km),
+        basis: Some(basis),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,5 +537,60 @@ mod tests {
         assert!(text("王先生", "name", 3).is_ok());
         assert!(text("王先生好", "name", 3).is_err());
         assert_eq!(opt_text(Some(" "), "city", 5).ok(), Some(None));
+    }
+
+    fn day(m: u32, d: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, m, d).expect("date")
+    }
+
+    #[test]
+    fn a_new_car_is_due_for_its_first_service_by_time_at_the_assumed_pace() {
+        let s = crate::org::rules::StoreSettings::default();
+        let f = ServiceFacts {
+            delivered: Some(day(1, 1)),
+            ..Default::default()
+        };
+        let p = predict_service(&s, &f);
+        assert_eq!(p.daily_m, 40_000);
+        // 5,000 km at 40 km a day is 125 days: before six months.
+        assert_eq!(p.due_on, Some(day(1, 1) + chrono::Duration::days(125)));
+        assert_eq!(
+            (p.due_km, p.basis),
+            (Some(5000), Some(ServiceBasis::Mileage))
+        );
+    }
+
+    #[test]
+    fn readings_set_the_pace_and_a_slow_car_is_due_by_time() {
+        let s = crate::org::rules::StoreSettings::default();
+        let mut f = ServiceFacts {
+            delivered: None,
+            last_service: Some((day(3, 1), 4000)),
+            readings: vec![(day(3, 1), 4000), (day(4, 1), 4310)],
+        };
+        let p = predict_service(&s, &f);
+        assert_eq!(p.daily_m, 10_000);
+        assert_eq!(
+            (p.due_on, p.basis),
+            (Some(day(9, 1)), Some(ServiceBasis::Time))
+        );
+        assert_eq!(p.due_km, Some(9000));
+        // Driving more: 1,310 km in 41 days is 31.95 km a day, which
+        // reaches 9,000 km 116 days after the newest reading.
+        f.readings.push((day(4, 11), 5310));
+        let p = predict_service(&s, &f);
+        assert_eq!(p.daily_m, 31_951);
+        assert_eq!(p.basis, Some(ServiceBasis::Mileage));
+        assert_eq!(p.due_on, Some(day(4, 11) + chrono::Duration::days(116)));
+        // Past the mileage already: due on the reading's day.
+        f.readings.push((day(4, 20), 9100));
+        assert_eq!(predict_service(&s, &f).due_on, Some(day(4, 20)));
+    }
+
+    #[test]
+    fn nothing_to_count_from_predicts_nothing() {
+        let s = crate::org::rules::StoreSettings::default();
+        let p = predict_service(&s, &ServiceFacts::default());
+        assert_eq!((p.due_on, p.basis), (None, None));
     }
 }

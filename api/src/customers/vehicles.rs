@@ -12,6 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
+    forecast,
     log::{self, LogEvent},
     rules::{self, Channel, LogKind, MileageSource, WarrantyStatus},
     store as customers,
@@ -174,7 +175,8 @@ fn plate(raw: Option<&str>) -> ApiResult<Option<String>> {
     Ok(rules::opt_text(raw, "plate", 20)?.map(|p| p.to_uppercase()))
 }
 
-fn check_km(km: i32, field: &str) -> ApiResult<()> {
+/// An odometer value in range.
+pub fn check_km(km: i32, field: &str) -> ApiResult<()> {
     if (0..=MAX_KM).contains(&km) {
         Ok(())
     } else {
@@ -293,8 +295,25 @@ async fn added<C: ConnectionTrait>(
     .await?;
     match v.delivery_date {
         Some(d) => delivered(txn, actor, v, d, now).await,
-        None => Ok((v, Vec::new())),
+        None => {
+            forecast_anew(txn, &v, now).await?;
+            Ok((v, Vec::new()))
+        }
     }
+}
+
+/// The vehicle's next service predicted anew from what is stored.
+async fn forecast_anew<C: ConnectionTrait>(
+    txn: &C,
+    v: &vehicle::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<entity::task::Model>> {
+    let cal = org::calendar(txn, v.store_id).await?;
+    let readings = mileage_of(txn, &[v.id])
+        .await?
+        .remove(&v.id)
+        .unwrap_or_default();
+    forecast::refresh(txn, (&cal.0, cal.1), v, &readings, now).await
 }
 
 /// A delivery recorded: the buyer becomes an owner (a prospect moves to
@@ -315,6 +334,7 @@ async fn delivered<C: ConnectionTrait>(
     m.warranty_km = Set(Some(warranty.km));
     let v = m.update(db).await?;
     let tasks = tasks::on_delivery(db, &v, on, Some(actor.staff_id), now).await?;
+    forecast_anew(db, &v, now).await?;
     Ok((v, tasks))
 }
 
@@ -460,7 +480,8 @@ async fn open_ownership<C: ConnectionTrait>(
     Ok(())
 }
 
-async fn insert_reading<C: ConnectionTrait>(
+/// Stores one odometer reading (checked by the caller).
+pub async fn insert_reading<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     v: &vehicle::Model,
@@ -485,7 +506,8 @@ async fn insert_reading<C: ConnectionTrait>(
     )
 }
 
-async fn find_writable<C: ConnectionTrait>(
+/// A vehicle the actor may write (its owner visible, the actor in a store).
+pub async fn find_writable<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     id: &ID,
@@ -559,6 +581,14 @@ pub struct RecordMileageInput {
     pub source: MileageSource,
 }
 
+/// Whether a reading of `km` on `on` contradicts the readings on file: an
+/// earlier one higher, or a later one lower (odometers do not run back).
+pub fn goes_backwards(readings: &[mileage_reading::Model], on: NaiveDate, km: i32) -> bool {
+    readings
+        .iter()
+        .any(|r| (r.read_on <= on && r.km > km) || (r.read_on > on && r.km < km))
+}
+
 /// Records a reading; odometers do not run backwards, so a reading lower
 /// than an earlier one (or higher than a later one) is refused.
 pub async fn record_mileage<C: ConnectionTrait + TransactionTrait>(
@@ -577,9 +607,7 @@ pub async fn record_mileage<C: ConnectionTrait + TransactionTrait>(
         .await?
         .remove(&v.id)
         .unwrap_or_default();
-    let earlier_higher = readings.iter().any(|r| r.read_on <= on && r.km > input.km);
-    let later_lower = readings.iter().any(|r| r.read_on > on && r.km < input.km);
-    if earlier_higher || later_lower {
+    if goes_backwards(&readings, on, input.km) {
         return Err(ApiError::field(
             "km",
             UserErrorCode::OutOfRange,
@@ -588,7 +616,10 @@ pub async fn record_mileage<C: ConnectionTrait + TransactionTrait>(
     }
     let txn = db.begin().await?;
     let r = insert_reading(&txn, actor, &v, input.km, on, input.source, now).await?;
-    let moved = first_service_follows(&txn, (&settings, tz), &v, &readings, &r, now).await?;
+    let mut moved = first_service_follows(&txn, (&settings, tz), &v, &readings, &r, now).await?;
+    let mut all = readings;
+    all.push(r.clone());
+    moved.extend(forecast::refresh(&txn, (&settings, tz), &v, &all, now).await?);
     log::append(
         &txn,
         LogEvent {

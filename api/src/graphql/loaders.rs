@@ -5,18 +5,19 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    customer, customer_log, demo_car, lead, mileage_reading, sales_order, staff, store, test_drive,
-    vehicle, vehicle_ownership,
+    customer, customer_log, demo_car, lead, mileage_reading, repair_order, sales_order,
+    service_forecast, staff, store, test_drive, vehicle, vehicle_ownership, warranty_claim,
 };
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{
     auth::Actor,
-    customers::{store as customers, vehicles},
+    customers::{forecast, store as customers, vehicles},
     error::ApiError,
     org::store as org,
     sales::{drives, intake, leads, orders},
+    service,
 };
 
 /// The request's loader.
@@ -80,6 +81,15 @@ pub struct DrivesOf(pub Uuid);
 /// The orders of a lead.
 #[derive(Clone, Copy, Hash, PartialEq, Eq)]
 pub struct OrdersOf(pub Uuid);
+/// A repair order by id.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct RepairOrderKey(pub Uuid);
+/// The service forecast of a vehicle.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct ForecastOf(pub Uuid);
+/// The warranty claim of a repair order.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct ClaimOf(pub Uuid);
 /// A demo car by id.
 #[derive(Clone, Copy, Hash, PartialEq, Eq)]
 pub struct DemoCarKey(pub Uuid);
@@ -144,3 +154,6 @@ loader!(DrivesOf => Vec<test_drive::Model>, |s, ids| drives::of_leads(&s.db, &id
 loader!(OrdersOf => Vec<sales_order::Model>, |s, ids| orders::of_leads(&s.db, &ids));
 loader!(DemoCarKey => demo_car::Model, |s, ids| drives::cars_by_ids(&s.db, &s.actor, &ids));
 loader!(IntakeOf => intake::Backlog, |s, ids| intake::backlog(&s.db, &ids));
+loader!(RepairOrderKey => repair_order::Model, |s, ids| service::orders::by_ids(&s.db, &s.actor, &ids));
+loader!(ForecastOf => service_forecast::Model, |s, ids| forecast::of_vehicles(&s.db, &ids));
+loader!(ClaimOf => warranty_claim::Model, |s, ids| service::claims::of_orders(&s.db, &ids));

@@ -29,6 +29,10 @@ use crate::{
         self,
         graphql::{DemoCar, Lead, SalesOrder, TestDrive},
     },
+    service::{
+        self,
+        graphql::{RepairOrder, ServiceAppointment, WarrantyClaim},
+    },
     tasks::{
         self,
         graphql::{Notification, Task},
@@ -64,6 +68,12 @@ pub enum Node {
     TestDrive(TestDrive),
     /// A sales order.
     SalesOrder(SalesOrder),
+    /// A repair order.
+    RepairOrder(RepairOrder),
+    /// A service appointment.
+    ServiceAppointment(ServiceAppointment),
+    /// A warranty claim.
+    WarrantyClaim(WarrantyClaim),
 }
 
 async fn resolve_node(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
@@ -105,6 +115,17 @@ async fn resolve_node(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
             .await?
             .remove(&uuid)
             .map(|c| Node::DemoCar(DemoCar(c))),
+        NodeKind::RepairOrder => service::orders::find(db, actor, uuid)
+            .await?
+            .map(|o| Node::RepairOrder(RepairOrder(o))),
+        NodeKind::ServiceAppointment => service::appointments::find(db, actor, uuid)
+            .await?
+            .map(|a| Node::ServiceAppointment(ServiceAppointment(a))),
+        NodeKind::WarrantyClaim => service::claims::find(db, actor, uuid)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| Node::WarrantyClaim(WarrantyClaim(c))),
         NodeKind::Oem | NodeKind::DealerGroup | NodeKind::Notification | NodeKind::LeadSource => {
             None
         }
@@ -127,6 +148,7 @@ fn all_labels() -> Vec<EnumLabels> {
         error::UserErrorCode,
         org::rules::DealerGrade,
         sales::rules::*,
+        service::rules::*,
         tasks::{events::TaskChange, rules::*},
     };
     macro_rules! labels {
@@ -156,7 +178,14 @@ fn all_labels() -> Vec<EnumLabels> {
         LostReason,
         TestDriveStatus,
         OrderStatus,
-        PaymentMethod
+        PaymentMethod,
+        ServiceBasis,
+        AppointmentSource,
+        AppointmentStatus,
+        RepairKind,
+        RepairStatus,
+        ServicePayment,
+        ClaimStatus
     ]
 }
 
@@ -205,6 +234,7 @@ pub struct QueryRoot(
     org::graphql::OrgQuery,
     customers::graphql::CustomerQuery,
     sales::graphql::SalesQuery,
+    service::graphql::ServiceQuery,
 );
 
 /// The root mutation.
@@ -215,6 +245,7 @@ pub struct MutationRoot(
     org::graphql::OrgMutation,
     customers::graphql::CustomerMutation,
     sales::graphql::SalesMutation,
+    service::graphql::ServiceMutation,
 );
 
 /// The root subscription.

@@ -115,6 +115,13 @@ store_settings! {
     maintenance_interval_km: 1000..=50000 = 5000;
     /// Months between maintenance services.
     maintenance_interval_months: 1..=24 = 6;
+    /// Days before a predicted service that its reminder is due.
+    maintenance_reminder_days: 0..=60 = 14;
+    /// Kilometres a day assumed for a car until its readings show its pace.
+    default_daily_km: 1..=500 = 40;
+    /// A repair for the same complaint within this many days of the first
+    /// visit marks that visit "not fixed first time".
+    repeat_repair_days: 1..=180 = 30;
     /// Hours within which a complaint must get a first response.
     complaint_response_hours: 1..=720 = 24;
     /// Hours within which a complaint must be resolved.
@@ -180,6 +187,39 @@ pub fn day_end(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
 /// The local calendar day of an instant.
 pub fn local_day(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&tz).date_naive()
+}
+
+/// Minutes in a booking slot: bookings (test drives, service
+/// appointments) are kept per quarter hour.
+pub const SLOT_MINUTES: i64 = 15;
+
+/// The quarter hours a booking of `what` from `start` to `end` occupies:
+/// both ends on a quarter hour, the end after the start, at most
+/// `max_minutes` long.
+pub fn quarter_hours(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    max_minutes: i64,
+    what: &str,
+) -> Result<Vec<DateTime<Utc>>, String> {
+    use chrono::Timelike;
+    let aligned =
+        |t: DateTime<Utc>| t.second() == 0 && t.nanosecond() == 0 && t.minute().is_multiple_of(15);
+    if !aligned(start) || !aligned(end) {
+        return Err(format!(
+            "{what} starts and ends on a quarter hour (:00, :15, :30, :45)"
+        ));
+    }
+    if end <= start {
+        return Err("endsAt must be after startsAt".into());
+    }
+    if end - start > Duration::minutes(max_minutes) {
+        return Err(format!("{what} lasts at most {} hours", max_minutes / 60));
+    }
+    let n = (end - start).num_minutes() / SLOT_MINUTES;
+    Ok((0..n)
+        .map(|i| start + Duration::minutes(i * SLOT_MINUTES))
+        .collect())
 }
 
 /// `first_service_max_km` → `firstServiceMaxKm`, the GraphQL field name.

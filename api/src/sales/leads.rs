@@ -48,28 +48,19 @@ pub fn visible(actor: &Actor) -> Condition {
     )
 }
 
-/// The sales records (leads, test drives, orders) the actor may see: those
-/// of the customers the actor may see. Said per reach so that an index
-/// answers it: store staff other than consultants see their whole store
-/// (every customer of it, merged ones' records having moved to the
-/// survivor); a consultant their customers' records that are also theirs
-/// (`consultant`, when the table has one); the network the consented
-/// customers' records.
+/// The sales records (leads, test drives, orders) the actor may see:
+/// `directory::records`, and for a consultant only those that are also
+/// theirs (`consultant`, when the table has one).
 pub fn scope<Col: ColumnTrait>(
     actor: &Actor,
     store: Col,
     customer: Col,
     consultant: Option<Col>,
 ) -> Condition {
-    match actor.reach() {
-        Reach::Store(s) if actor.role != Role::SalesConsultant => Condition::all().add(store.eq(s)),
-        _ => {
-            let c = Condition::all().add(customer.in_subquery(directory::visible_ids(actor)));
-            match consultant {
-                Some(col) if actor.role == Role::SalesConsultant => c.add(col.eq(actor.staff_id)),
-                _ => c,
-            }
-        }
+    let c = directory::records(actor, store, customer);
+    match consultant {
+        Some(col) if actor.role == Role::SalesConsultant => c.add(col.eq(actor.staff_id)),
+        _ => c,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The sales vocabulary and its arithmetic: grades and their cadence, the
 //! first-response clock in business hours, test-drive slots, the order's
 //! states, commission. Pure: no database.
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::{
@@ -91,8 +91,6 @@ pub const FIRST_RESPONSE: &str = "lead_first_response";
 /// The rule name of a lead's next follow-up.
 pub const NEXT_FOLLOW_UP: &str = "lead_follow_up";
 
-/// Test drives are booked in quarter hours: the unit of the booking table.
-pub const SLOT_MINUTES: i64 = 15;
 /// Longest test drive.
 pub const MAX_DRIVE_MINUTES: i64 = 240;
 /// Highest price, deposit or discount accepted, in yuan.
@@ -267,23 +265,9 @@ pub fn dormant_before(s: &StoreSettings, now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// The quarter hours a drive from `start` to `end` occupies; both ends on a
-/// quarter hour, end after start, at most four hours.
-pub fn slots(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, &'static str> {
-    let aligned =
-        |t: DateTime<Utc>| t.second() == 0 && t.nanosecond() == 0 && t.minute().is_multiple_of(15);
-    if !aligned(start) || !aligned(end) {
-        return Err("test drives start and end on a quarter hour (:00, :15, :30, :45)");
-    }
-    if end <= start {
-        return Err("endsAt must be after startsAt");
-    }
-    if end - start > Duration::minutes(MAX_DRIVE_MINUTES) {
-        return Err("a test drive lasts at most 4 hours");
-    }
-    let n = (end - start).num_minutes() / SLOT_MINUTES;
-    Ok((0..n)
-        .map(|i| start + Duration::minutes(i * SLOT_MINUTES))
-        .collect())
+/// quarter hour, at most 4 hours.
+pub fn slots(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, String> {
+    crate::org::rules::quarter_hours(start, end, MAX_DRIVE_MINUTES, "a test drive")
 }
 
 impl OrderStatus {

@@ -268,6 +268,105 @@ pub fn after_delivery(
     out
 }
 
+/// The rule name of the reminder of a car's next maintenance service.
+pub const MAINTENANCE_REMINDER: &str = "maintenance_reminder";
+/// The rule name of the revisit after a service visit.
+pub const SERVICE_REVISIT: &str = "service_revisit";
+/// The rule name of a warranty claim's filing deadline.
+pub const CLAIM_DEADLINE: &str = "claim_deadline";
+/// The rule name of the OEM's revisit after it approves a claim.
+pub const CLAIM_REVISIT: &str = "claim_revisit";
+
+/// The reminder of a car's next service, predicted for `due_on`: due
+/// `maintenance_reminder_days` before it (today at the earliest), too late
+/// once the service day is past (service advisors).
+pub fn maintenance_reminder(
+    s: &StoreSettings,
+    tz: Tz,
+    due_on: NaiveDate,
+    today: NaiveDate,
+    vehicle: &str,
+) -> TaskSpec {
+    let remind_on = (due_on - Duration::days(s.maintenance_reminder_days as i64)).max(today);
+    let window = days_window(s, tz, remind_on, 0, 0, (due_on - remind_on).num_days());
+    TaskSpec {
+        kind: TaskKind::MaintenanceReminder,
+        rule: MAINTENANCE_REMINDER,
+        title: format!("保养提醒：{vehicle}"),
+        reason: format!(
+            "The next service is predicted for {due_on} (every {} km or {} months, whichever comes first): call to book it.",
+            s.maintenance_interval_km, s.maintenance_interval_months
+        ),
+        window,
+        queue: Some(Role::ServiceAdvisor),
+        max_escalation: 1,
+    }
+}
+
+/// The revisit after a service visit closed on `closed_on`: between
+/// `service_revisit_min_days` and `service_revisit_max_days` after it (care
+/// agents).
+pub fn after_service(s: &StoreSettings, tz: Tz, closed_on: NaiveDate, vehicle: &str) -> TaskSpec {
+    let (min, max) = (
+        s.service_revisit_min_days as i64,
+        s.service_revisit_max_days as i64,
+    );
+    TaskSpec {
+        kind: TaskKind::Revisit,
+        rule: SERVICE_REVISIT,
+        title: format!("维修回访：{vehicle}"),
+        reason: format!(
+            "Serviced on {closed_on}: ask whether the car is right and how the visit went, within {max} days."
+        ),
+        window: days_window(s, tz, closed_on, min, max, max),
+        queue: Some(Role::CareAgent),
+        max_escalation: 1,
+    }
+}
+
+/// The day a warranty claim must be filed by: `claim_filing_days` after
+/// the service.
+pub fn claim_file_by(s: &StoreSettings, serviced_on: NaiveDate) -> NaiveDate {
+    serviced_on + Duration::days(s.claim_filing_days as i64)
+}
+
+/// Filing a warranty claim by its deadline (warranty clerks).
+pub fn claim_deadline(
+    s: &StoreSettings,
+    tz: Tz,
+    serviced_on: NaiveDate,
+    vehicle: &str,
+) -> TaskSpec {
+    let days = s.claim_filing_days as i64;
+    TaskSpec {
+        kind: TaskKind::ClaimDeadline,
+        rule: CLAIM_DEADLINE,
+        title: format!("索赔申报：{vehicle}"),
+        reason: format!(
+            "A warranty repair of {serviced_on}: file its claim with the OEM within {days} days."
+        ),
+        window: days_window(s, tz, serviced_on, 0, days, days),
+        queue: Some(Role::WarrantyClerk),
+        max_escalation: 1,
+    }
+}
+
+/// The OEM's revisit of the customer after it approved a claim on
+/// `approved_on`: within a week, by the OEM staff member who approved.
+pub fn claim_revisit(s: &StoreSettings, tz: Tz, approved_on: NaiveDate, vehicle: &str) -> TaskSpec {
+    TaskSpec {
+        kind: TaskKind::Revisit,
+        rule: CLAIM_REVISIT,
+        title: format!("厂家索赔回访：{vehicle}"),
+        reason: format!(
+            "The OEM approved a warranty claim on {approved_on}: ask the owner whether the repair holds."
+        ),
+        window: days_window(s, tz, approved_on, 0, 7, 7),
+        queue: Some(Role::OemStaff),
+        max_escalation: 0,
+    }
+}
+
 /// Wait before retry `attempt` (1-based): 30 s doubling, at most an hour.
 pub fn backoff(attempt: i32) -> Duration {
     let exp = attempt.clamp(1, 8) - 1;

@@ -434,8 +434,19 @@ pub async fn bring_forward<C: ConnectionTrait>(
         .filter(task::Column::DueAt.gt(due))
         .exec_with_returning(db)
         .await?;
+    requeue_reminders(db, settings, &moved, now).await?;
+    Ok(moved)
+}
+
+/// Tasks whose due time moved get their reminder anew.
+async fn requeue_reminders<C: ConnectionTrait>(
+    db: &C,
+    settings: &StoreSettings,
+    moved: &[task::Model],
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     if moved.is_empty() {
-        return Ok(moved);
+        return Ok(());
     }
     task_reminder::Entity::delete_many()
         .filter(task_reminder::Column::TaskId.is_in(moved.iter().map(|t| t.id)))
@@ -455,7 +466,89 @@ pub async fn bring_forward<C: ConnectionTrait>(
             .exec_without_returning(db)
             .await?;
     }
+    Ok(())
+}
+
+/// A vehicle's open tasks of one rule, not yet overdue.
+fn open_for_vehicle(vehicle_id: Uuid, rule: &str) -> Condition {
+    Condition::all()
+        .add(task::Column::VehicleId.eq(vehicle_id))
+        .add(task::Column::Status.eq(TaskStatus::Open.as_str()))
+        .add(task::Column::Rule.eq(rule))
+}
+
+/// Moves a vehicle's open tasks of one rule to a new window (a reading
+/// changed the predicted service), earlier or later; their reminders follow.
+/// For the domain that owns the vehicle. Returns the tasks moved.
+pub async fn reschedule_for_vehicle<C: ConnectionTrait>(
+    db: &C,
+    settings: &StoreSettings,
+    vehicle_id: Uuid,
+    rule: &str,
+    window: rules::Window,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let moved = task::Entity::update_many()
+        .col_expr(task::Column::EarliestAt, Expr::value(window.earliest))
+        .col_expr(task::Column::DueAt, Expr::value(window.due))
+        .col_expr(task::Column::LatestAt, Expr::value(window.latest))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(open_for_vehicle(vehicle_id, rule))
+        .filter(task::Column::DueAt.ne(window.due))
+        .exec_with_returning(db)
+        .await?;
+    requeue_reminders(db, settings, &moved, now).await?;
     Ok(moved)
+}
+
+/// Closes a vehicle's live tasks of the given rules as done, because the
+/// work they asked for happened (the car came in for its service).
+/// Returns the tasks closed.
+pub async fn done_for_vehicle<C: ConnectionTrait>(
+    db: &C,
+    vehicle_id: Uuid,
+    rules: &[&str],
+    outcome: &str,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let which = Condition::all().add(task::Column::VehicleId.eq(vehicle_id));
+    done_where(db, which, rules, outcome, by, now).await
+}
+
+/// Closes a subject's live tasks of the given rules as done (a claim
+/// filed answers its filing deadline, not the visit's revisit).
+pub async fn done_for_subject_rules<C: ConnectionTrait>(
+    db: &C,
+    subject_id: Uuid,
+    rules: &[&str],
+    outcome: &str,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let which = Condition::all().add(task::Column::SubjectId.eq(subject_id));
+    done_where(db, which, rules, outcome, by, now).await
+}
+
+async fn done_where<C: ConnectionTrait>(
+    db: &C,
+    which: Condition,
+    rules: &[&str],
+    outcome: &str,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    Ok(task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(TaskStatus::Done.as_str()))
+        .col_expr(task::Column::Outcome, Expr::value(outcome))
+        .col_expr(task::Column::CompletedBy, Expr::value(by))
+        .col_expr(task::Column::CompletedAt, Expr::value(now))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(which)
+        .filter(task::Column::Status.is_in(LIVE))
+        .filter(task::Column::Rule.is_in(rules.iter().copied()))
+        .exec_with_returning(db)
+        .await?)
 }
 
 /// Gives a subject's live tasks to another person (a lead reassigned).
