@@ -143,12 +143,23 @@ struct Target {
     task: String,
     log: String,
     lead: String,
+    complaint: String,
+    repair_order: String,
+    appointment: String,
+    claim: String,
 }
 
 impl Target {
     /// Texts that are this customer's personal data.
     fn secrets(&self) -> Vec<&str> {
-        vec![&self.name, &self.mobile, &self.vin, &self.plate, &self.log]
+        vec![
+            &self.name,
+            &self.mobile,
+            &self.vin,
+            &self.plate,
+            &self.log,
+            &self.complaint,
+        ]
     }
 }
 
@@ -172,7 +183,7 @@ impl Fix {
 async fn build_target(
     app: &TestApp,
     owner: &Session<'_>,
-    advisor: &Session<'_>,
+    (advisor, clerk): (&Session<'_>, &Session<'_>),
     (n, name, consent): (u32, &str, bool),
 ) -> Target {
     let mobile = format!("1380000000{n}");
@@ -181,7 +192,7 @@ async fn build_target(
     let v = advisor
         .data(
             "mutation($i: CreateVehicleInput!) { createVehicle(input: $i) { vehicle { id } userErrors { code message } } }",
-            json!({"i": {"ownerId": customer, "vin": vin, "brand": "长安福特", "model": "锐界", "plate": plate, "mileageKm": 1000}}),
+            json!({"i": {"ownerId": customer, "vin": vin, "brand": "长安福特", "model": "锐界", "plate": plate, "mileageKm": 1000, "deliveryDate": "2025-06-01"}}),
         )
         .await;
     let vehicle = v["createVehicle"]["vehicle"]["id"]
@@ -227,7 +238,13 @@ async fn build_target(
         o["createSalesOrder"]["order"]["id"].is_string(),
         "order for {name}: {o}"
     );
+    let (complaint, repair_order, appointment, claim) =
+        service_records(advisor, clerk, &vehicle, n, name).await;
     Target {
+        complaint,
+        repair_order,
+        appointment,
+        claim,
         name: name.to_string(),
         customer,
         mobile: format!("+86{mobile}"),
@@ -240,32 +257,94 @@ async fn build_target(
     }
 }
 
+/// The after-sales records of a fixture customer: a booked appointment
+/// checked in as a warranty repair order, its work done (not handed back,
+/// so that it hands the engine no work) and its claim drafted. Returns the
+/// complaint (the customer's words), the order, appointment and claim ids.
+async fn service_records(
+    advisor: &Session<'_>,
+    clerk: &Session<'_>,
+    vehicle: &str,
+    n: u32,
+    name: &str,
+) -> (String, String, String, String) {
+    let id = |v: &Value, path: &[&str]| {
+        let mut x = v;
+        for p in path {
+            x = &x[*p];
+        }
+        x.as_str()
+            .unwrap_or_else(|| panic!("{path:?} for {name}: {v}"))
+            .to_string()
+    };
+    let a = advisor
+        .data(
+            "mutation($i: BookServiceInput!) { bookService(input: $i) { appointment { id } userErrors { code message } } }",
+            json!({"i": {"vehicleId": vehicle, "source": "PHONE", "startsAt": format!("2026-11-24T0{n}:00:00Z"), "endsAt": format!("2026-11-24T0{n}:30:00Z")}}),
+        )
+        .await;
+    let appointment = id(&a, &["bookService", "appointment", "id"]);
+    let complaint = format!("{name}说刹车异响");
+    let o = advisor
+        .data(
+            "mutation($i: OpenRepairOrderInput!) { openRepairOrder(input: $i) { order { id } userErrors { code message } } }",
+            json!({"i": {"appointmentId": appointment, "kind": "WARRANTY", "mileageIn": 1200, "complaint": complaint}}),
+        )
+        .await;
+    let order = id(&o, &["openRepairOrder", "order", "id"]);
+    advisor
+        .data(
+            "mutation($i: UpdateRepairOrderInput!) { updateRepairOrder(input: $i) { userErrors { code } } }",
+            json!({"i": {"orderId": order, "parts": [{"partNo": "BP-1", "name": "刹车片", "quantity": 1, "unitPriceFen": 30000, "underWarranty": true}]}}),
+        )
+        .await;
+    for st in ["IN_PROGRESS", "DONE"] {
+        advisor
+            .data(
+                "mutation($i: SetRepairOrderStatusInput!) { setRepairOrderStatus(input: $i) { userErrors { code } } }",
+                json!({"i": {"orderId": order, "status": st}}),
+            )
+            .await;
+    }
+    let c = clerk
+        .data(
+            "mutation($i: FileWarrantyClaimInput!) { fileWarrantyClaim(input: $i) { claim { id } userErrors { code message } } }",
+            json!({"i": {"repairOrderId": order, "failedPart": "刹车片", "cause": "磨损异常"}}),
+        )
+        .await;
+    let claim = id(&c, &["fileWarrantyClaim", "claim", "id"]);
+    (complaint, order, appointment, claim)
+}
+
 async fn fixture(app: &TestApp) -> Fix {
     let s1 = app.login("cq.sales1").await;
     let s2 = app.login("cq.sales2").await;
     let cd = app.login("cd.sales1").await;
     let cq_adv = app.login("cq.advisor").await;
     let cd_adv = app.login("cd.advisor").await;
+    let cq_clerk = app.login("cq.warranty").await;
+    let cd_clerk = app.login("cd.warranty").await;
+    let (cq_svc, cd_svc) = ((&cq_adv, &cq_clerk), (&cd_adv, &cd_clerk));
     let targets = vec![
         (
             T::Own,
-            build_target(app, &s1, &cq_adv, (1, "甲自己", false)).await,
+            build_target(app, &s1, cq_svc, (1, "甲自己", false)).await,
         ),
         (
             T::Colleague,
-            build_target(app, &s2, &cq_adv, (2, "乙同事", false)).await,
+            build_target(app, &s2, cq_svc, (2, "乙同事", false)).await,
         ),
         (
             T::Consented,
-            build_target(app, &s2, &cq_adv, (3, "丙共享", true)).await,
+            build_target(app, &s2, cq_svc, (3, "丙共享", true)).await,
         ),
         (
             T::OtherStore,
-            build_target(app, &cd, &cd_adv, (4, "丁外店", false)).await,
+            build_target(app, &cd, cd_svc, (4, "丁外店", false)).await,
         ),
         (
             T::OtherConsented,
-            build_target(app, &cd, &cd_adv, (5, "戊外店共享", true)).await,
+            build_target(app, &cd, cd_svc, (5, "戊外店共享", true)).await,
         ),
     ];
     let m = app.login("cq.manager").await;
@@ -685,6 +764,105 @@ fn rows() -> Vec<Row> {
         row!(&["Mutation.createLeadSource"],
             "mutation { createLeadSource(input: {name: \" \"}) { userErrors { code } } }",
             "createLeadSource", targeted: false, vars: no_vars, status: |w, _| manager_only(w, "user:REQUIRED"), shows: never),
+        // ---- after-sales
+        row!(&["Query.repairOrder", "RepairOrder.customer", "RepairOrder.vehicle", "RepairOrder.repeatOf", "Query.serviceHistory"],
+            "query($id: ID!, $v: ID!) { repairOrder(id: $id) { complaint customer { name mobile } vehicle { vin plate } repeatOf { id } claim { failedPart customer { name } } } serviceHistory(vehicleId: $v, first: 5) { edges { node { complaint } } } }",
+            "repairOrder", targeted: true,
+            vars: |_, t| json!({"id": t.repair_order, "v": t.vehicle}), status: data_if_seen, shows: sees),
+        row!(&["Query.repairOrders"],
+            "{ repairOrders(first: 100) { totalCount edges { node { complaint customer { name } vehicle { vin } } } } }",
+            "repairOrders", targeted: false,
+            vars: no_vars, status: data, shows: sees),
+        row!(&["Query.serviceForecast", "ServiceDue.vehicle"],
+            "query($v: ID!) { serviceForecast(vehicleId: $v) { dueOn vehicle { vin plate } } }",
+            "serviceForecast", targeted: true,
+            vars: |_, t| json!({"v": t.vehicle}), status: data_if_seen, shows: sees),
+        row!(&["Query.vehiclesDueForService"],
+            "{ vehiclesDueForService(withinDays: 366, first: 100) { edges { node { dueOn vehicle { vin plate owner { name } } } } } }",
+            "vehiclesDueForService", targeted: false,
+            vars: no_vars, status: |w, _| only(&[Who::Advisor, Who::Care, Who::Manager], w),
+            shows: |w, t| matches!(w, Who::Advisor | Who::Care | Who::Manager) && sees(w, t)),
+        row!(&["Query.serviceAppointments", "ServiceAppointment.customer", "ServiceAppointment.vehicle", "ServiceAppointment.repairOrder"],
+            "{ serviceAppointments(first: 100) { edges { node { status customer { name } vehicle { vin } repairOrder { complaint } } } } }",
+            "serviceAppointments", targeted: false,
+            vars: no_vars, status: data, shows: sees),
+        row!(&["Query.warrantyClaims", "WarrantyClaim.customer", "WarrantyClaim.vehicle", "WarrantyClaim.repairOrder"],
+            "{ warrantyClaims(first: 100) { edges { node { failedPart cause store { code } customer { name mobile } vehicle { vin plate } repairOrder { complaint } } } } }",
+            "warrantyClaims", targeted: false,
+            vars: no_vars,
+            status: |w, _| only(&[Who::Advisor, Who::Warranty, Who::Manager, Who::Group, Who::Oem, Who::Admin], w),
+            shows: |w, t| !matches!(w, Who::Sales1 | Who::Care) && sees(w, t)),
+        row!(&["Query.serviceMonth"], "{ serviceMonth(month: \"2026-11\") { carEntries firstTimeFixRate } }", "serviceMonth", targeted: false,
+            vars: no_vars, status: |w, _| only(&[Who::Advisor, Who::Manager], w), shows: never),
+        row!(&["Mutation.openRepairOrder"],
+            "mutation($i: OpenRepairOrderInput!) { openRepairOrder(input: $i) { userErrors { code } } }",
+            "openRepairOrder", targeted: true,
+            vars: |_, t| json!({"i": {"vehicleId": t.vehicle, "kind": "REPAIR", "mileageIn": -1, "complaint": "x"}}),
+            status: |w, t| workshop(w, t, "user:OUT_OF_RANGE"), shows: never),
+        row!(&["Mutation.updateRepairOrder"],
+            "mutation($i: UpdateRepairOrderInput!) { updateRepairOrder(input: $i) { userErrors { code } } }",
+            "updateRepairOrder", targeted: true,
+            vars: |_, t| json!({"i": {"orderId": t.repair_order, "jobs": [{"description": "x", "hours": 0, "rateFen": 1}]}}),
+            status: |w, t| workshop(w, t, "user:OUT_OF_RANGE"), shows: never),
+        row!(&["Mutation.setRepairOrderStatus"],
+            "mutation($i: SetRepairOrderStatusInput!) { setRepairOrderStatus(input: $i) { userErrors { code } } }",
+            "setRepairOrderStatus", targeted: true,
+            vars: |_, t| json!({"i": {"orderId": t.repair_order, "status": "OPEN"}}),
+            status: |w, t| workshop(w, t, "user:INVALID"), shows: never),
+        row!(&["Mutation.deliverRepairOrder"],
+            "mutation($i: DeliverRepairOrderInput!) { deliverRepairOrder(input: $i) { userErrors { code } } }",
+            "deliverRepairOrder", targeted: true,
+            vars: |_, t| json!({"i": {"orderId": t.repair_order, "paidFen": -1}}),
+            status: |w, t| workshop(w, t, "user:OUT_OF_RANGE"), shows: never),
+        row!(&["Mutation.recordRepairPayment"],
+            "mutation($i: RecordRepairPaymentInput!) { recordRepairPayment(input: $i) { userErrors { code } } }",
+            "recordRepairPayment", targeted: true,
+            vars: |_, t| json!({"i": {"orderId": t.repair_order, "amountFen": 1, "paymentMethod": "CASH"}}),
+            status: |w, t| workshop(w, t, "user:CONFLICT"), shows: never),
+        row!(&["Mutation.cancelRepairOrder"],
+            "mutation($i: CancelRepairOrderInput!) { cancelRepairOrder(input: $i) { userErrors { code } } }",
+            "cancelRepairOrder", targeted: true,
+            vars: |_, t| json!({"i": {"orderId": t.repair_order}}),
+            status: |w, t| workshop(w, t, "user:CONFLICT"), shows: never),
+        row!(&["Mutation.bookService"],
+            "mutation($i: BookServiceInput!) { bookService(input: $i) { userErrors { code } } }",
+            "bookService", targeted: true,
+            vars: |_, t| json!({"i": {"vehicleId": t.vehicle, "source": "PHONE", "startsAt": "2026-11-25T02:10:00Z", "endsAt": "2026-11-25T03:00:00Z"}}),
+            status: |w, t| match w {
+                Who::Advisor | Who::Care | Who::Manager => write(w, t, "user:INVALID"),
+                _ => "error:FORBIDDEN",
+            },
+            shows: never),
+        row!(&["Mutation.cancelServiceAppointment"],
+            "mutation($i: CancelServiceAppointmentInput!) { cancelServiceAppointment(input: $i) { userErrors { code } } }",
+            "cancelServiceAppointment", targeted: true,
+            vars: |_, t| json!({"i": {"appointmentId": t.appointment}}),
+            status: |w, t| match w {
+                Who::Advisor | Who::Care | Who::Manager => write(w, t, "user:CONFLICT"),
+                _ => "error:FORBIDDEN",
+            },
+            shows: never),
+        row!(&["Mutation.fileWarrantyClaim"],
+            "mutation($i: FileWarrantyClaimInput!) { fileWarrantyClaim(input: $i) { userErrors { code } } }",
+            "fileWarrantyClaim", targeted: true,
+            vars: |_, t| json!({"i": {"repairOrderId": t.repair_order, "failedPart": " ", "cause": "x"}}),
+            status: |w, t| match w {
+                Who::Warranty | Who::Manager => write(w, t, "user:REQUIRED"),
+                _ => "error:FORBIDDEN",
+            },
+            shows: never),
+        row!(&["Mutation.advanceWarrantyClaim"],
+            "mutation($i: AdvanceWarrantyClaimInput!) { advanceWarrantyClaim(input: $i) { userErrors { code } } }",
+            "advanceWarrantyClaim", targeted: true,
+            vars: |_, t| json!({"i": {"claimId": t.claim, "status": "DRAFT"}}),
+            status: |w, t| match w {
+                Who::Oem => "user:INVALID",
+                Who::Sales1 | Who::Care | Who::Admin => "error:FORBIDDEN",
+                Who::Group if t.in_cq() => "error:FORBIDDEN",
+                _ if w.store_level() && t.in_cq() => "error:FORBIDDEN",
+                _ => "user:NOT_FOUND",
+            },
+            shows: never),
         row!(&["Mutation.deactivateStaff"],
             "mutation($i: DeactivateStaffInput!) { deactivateStaff(input: $i) { userErrors { code } } }",
             "deactivateStaff", targeted: false,
@@ -719,6 +897,15 @@ fn store_id_check(w: Who, _: T) -> &'static str {
         "user:INVALID_ID"
     } else {
         "error:FORBIDDEN"
+    }
+}
+
+/// A repair-order write: the workshop (advisors, the store manager) gets
+/// the access decision and then `ok`; everyone else is FORBIDDEN.
+fn workshop(w: Who, t: T, ok: &'static str) -> &'static str {
+    match w {
+        Who::Advisor | Who::Manager => write(w, t, ok),
+        _ => "error:FORBIDDEN",
     }
 }
 
@@ -765,7 +952,9 @@ const INTROSPECT: &str = "{ __schema { queryType { fields { name } } mutationTyp
   types { name kind fields { name type { name kind ofType { name kind ofType { name kind ofType { name kind } } } } } } } }";
 
 /// Types whose values are a customer's personal data or hang off one.
-const CUSTOMER_TYPES: [&str; 9] = [
+const CUSTOMER_TYPES: [&str; 11] = [
+    "RepairOrder",
+    "ServiceAppointment",
     "Lead",
     "TestDrive",
     "SalesOrder",

@@ -222,6 +222,7 @@ pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
     input: CancelServiceAppointmentInput,
 ) -> ApiResult<service_appointment::Model> {
+    actor.require(&[Role::ServiceAdvisor, Role::StoreManager, Role::CareAgent])?;
     actor.own_store()?;
     let id = ids::decode_field(
         &input.appointment_id,
@@ -235,7 +236,6 @@ pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
             "no such appointment",
         )
     })?;
-    actor.require(&[Role::ServiceAdvisor, Role::StoreManager, Role::CareAgent])?;
     if status(&a) != AppointmentStatus::Booked {
         return Err(ApiError::field(
             "appointmentId",

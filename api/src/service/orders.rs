@@ -218,8 +218,6 @@ pub async fn open<C: ConnectionTrait + TransactionTrait>(
             return find(db, actor, id).await?.ok_or(ApiError::NotFound);
         }
     }
-    let complaint = text_rules::text(&input.complaint, "complaint", 2000)?;
-    vehicles::check_km(input.mileage_in, "mileageIn")?;
     let booked = match &input.appointment_id {
         Some(id) => Some(appointment(db, actor, id).await?),
         None => None,
@@ -246,6 +244,8 @@ pub async fn open<C: ConnectionTrait + TransactionTrait>(
             "the appointment is for another vehicle",
         ));
     }
+    let complaint = text_rules::text(&input.complaint, "complaint", 2000)?;
+    vehicles::check_km(input.mileage_in, "mileageIn")?;
     let (settings, tz) = org::calendar(db, v.store_id).await?;
     let today = org_rules::local_day(tz, now);
     let readings = vehicles::mileage_of(db, &[v.id])
@@ -369,13 +369,12 @@ async fn writable<C: ConnectionTrait>(
     actor: &Actor,
     id: &ID,
 ) -> ApiResult<repair_order::Model> {
+    actor.require(&WORKSHOP)?;
     actor.own_store()?;
     let id = ids::decode_field(id, NodeKind::RepairOrder, "orderId")?;
-    let o = find(db, actor, id)
+    find(db, actor, id)
         .await?
-        .ok_or_else(|| ApiError::field("orderId", UserErrorCode::NotFound, "no such order"))?;
-    actor.require(&WORKSHOP)?;
-    Ok(o)
+        .ok_or_else(|| ApiError::field("orderId", UserErrorCode::NotFound, "no such order"))
 }
 
 /// Writes `m` if the order is still in the state it was read in: two hands
