@@ -132,7 +132,14 @@ async fn worker(
         if leads != intake::IntakeReport::default() {
             println!("intake made={} failed={}", leads.made, leads.failed);
         }
-        if busy || leads.made > 0 {
+        use api::customers::forecast;
+        let forecasts = forecast::repredict_stale(&state.db, state.clock.now(), forecast::BATCH)
+            .await
+            .map_err(|e| anyhow::anyhow!("service forecast pass failed: {e:?}"))?;
+        if forecasts > 0 {
+            println!("forecasts repredicted={forecasts}");
+        }
+        if busy || leads.made > 0 || forecasts > 0 {
             idle = 0;
         } else {
             idle += 1;

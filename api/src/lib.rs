@@ -48,6 +48,8 @@ pub struct AppState {
     pub guards: Arc<auth::guard::Guards>,
     /// Wakes the lead intake worker when the webhook accepts a lead.
     pub lead_intake: Arc<tokio::sync::Notify>,
+    /// Wakes the service forecast pass when readings come in bulk.
+    pub forecasts: Arc<tokio::sync::Notify>,
 }
 
 /// Opens and migrates the database, seeds demo data when configured and
@@ -77,6 +79,7 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         metrics: http::metrics_handle(),
         provider,
         lead_intake: Arc::new(tokio::sync::Notify::new()),
+        forecasts: Arc::new(tokio::sync::Notify::new()),
     })
 }
 
@@ -91,7 +94,8 @@ pub fn build_app(state: AppState) -> axum::Router {
 }
 
 /// Serves on `listener` until shutdown is signalled; runs the lead intake
-/// worker beside it, and the scheduler when configured.
+/// worker and the service forecast pass beside it, and the scheduler when
+/// configured.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
     tasks::events::start_relay(&state.db, true);
     let interval = state.config.scheduler_interval_secs;
@@ -104,6 +108,12 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> any
         state.clock.clone(),
         state.lead_intake.clone(),
     ));
+    let forecasts = tokio::spawn(customers::forecast::run(
+        state.db.clone(),
+        state.clock.clone(),
+        state.forecasts.clone(),
+        std::time::Duration::from_secs(60),
+    ));
     let app = build_app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
@@ -112,6 +122,7 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> any
         s.abort();
     }
     intake.abort();
+    forecasts.abort();
     Ok(())
 }
 

@@ -131,7 +131,8 @@ impl MigrationTrait for Migration {
         m.create_table(t).await?;
         for (name, cols) in [
             ("ix_service_forecast_due", &["store_id", "due_on"][..]),
-            ("ix_service_forecast_stale", &["stale"][..]),
+            // The re-prediction pass walks the stale rows in key order.
+            ("ix_service_forecast_stale", &["stale", "vehicle_id"][..]),
         ] {
             m.create_index(index(name, "service_forecast", cols, false))
                 .await?;

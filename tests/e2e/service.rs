@@ -593,3 +593,58 @@ async fn a_service_advisor_of_another_store_cannot_open_or_change_a_repair_order
         .await;
     assert_eq!(error_code(&r), "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn a_nightly_batch_of_readings_is_recorded_line_by_line_and_moves_the_next_services() {
+    let app = spawn_app().await;
+    let s = app.login("cq.advisor").await;
+    let owner = s.create_customer("冯一", "13900008888", false).await;
+    let a = car(&s, &owner, 211, "2026-11-01", 3000).await;
+    let b = car(&s, &owner, 212, "2026-11-01", 2000).await;
+    let before = s.data(FORECAST, json!({"v": a})).await["serviceForecast"]["dueOn"].clone();
+    assert_eq!(before, "2026-12-08");
+    const IMPORT: &str = "mutation($i: RecordMileageReadingsInput!) { recordMileageReadings(input: $i) { recorded userErrors { field code } } }";
+    let r = s
+        .data(
+            IMPORT,
+            json!({"i": {"readings": [
+                {"vin": valid_vin(211), "km": 4900},
+                {"vin": valid_vin(212), "km": 1000},
+                {"vin": valid_vin(213), "km": 1000},
+                {"vin": "NOT-A-VIN", "km": 1000},
+                {"vin": valid_vin(212), "km": 2500, "readOn": "2026-11-20"},
+            ]}}),
+        )
+        .await;
+    assert_eq!(r["recordMileageReadings"]["recorded"], 1, "{r}");
+    assert_eq!(
+        r["recordMileageReadings"]["userErrors"],
+        json!([
+            {"field": ["input", "readings", "1", "km"], "code": "OUT_OF_RANGE"},
+            {"field": ["input", "readings", "2", "vin"], "code": "NOT_FOUND"},
+            {"field": ["input", "readings", "3", "vin"], "code": "INVALID_VIN"},
+            {"field": ["input", "readings", "4", "km"], "code": "OUT_OF_RANGE"},
+        ])
+    );
+    // The pass beside the server re-predicts the car read: 4,900 km in 22
+    // days reaches 5,000 km tomorrow.
+    let mut due = Value::Null;
+    for _ in 0..50 {
+        due = s.data(FORECAST, json!({"v": a})).await["serviceForecast"]["dueOn"].clone();
+        if due != before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(due, "2026-11-24");
+    let n = api::customers::forecast::repredict_stale(&app.state.db, app.state.clock.now(), 10)
+        .await
+        .expect("pass");
+    assert_eq!(n, 0, "every stale forecast was taken once");
+    let other = s.data(FORECAST, json!({"v": b})).await;
+    assert_eq!(other["serviceForecast"]["dueKm"], 5000);
+    // A consultant does not import readings.
+    let sales = app.login("cq.sales1").await;
+    let r = sales.q(IMPORT, json!({"i": {"readings": []}})).await;
+    assert_eq!(error_code(&r), "FORBIDDEN");
+}

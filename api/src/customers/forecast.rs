@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use entity::{mileage_reading, service_forecast, task, vehicle};
 use sea_orm::{
-    sea_query::OnConflict, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    sea_query::OnConflict, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -18,8 +18,11 @@ use crate::{
     auth::{Actor, Role},
     error::{ApiError, ApiResult},
     org::rules::{self as org_rules, StoreSettings},
+    org::store as org,
     paging::{self, Cursor},
     tasks::{
+        events::{self, TaskChange},
+        outbox::{self, Pick, Take},
         rules as task_rules,
         store::{self as tasks, RuleTarget, Subject},
     },
@@ -302,4 +305,162 @@ pub fn horizon(today: NaiveDate, days: i32) -> ApiResult<NaiveDate> {
         ));
     }
     Ok(today + Duration::days(days as i64))
+}
+
+/// Marks vehicles' forecasts for the re-prediction pass (new readings came
+/// in bulk); a vehicle without a forecast gets one to fill.
+pub async fn mark_stale<C: ConnectionTrait>(
+    db: &C,
+    vehicles: &[(Uuid, Uuid)],
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    use service_forecast::Column as F;
+    for chunk in vehicles.chunks(1000) {
+        let rows = chunk
+            .iter()
+            .map(|&(vehicle_id, store_id)| service_forecast::ActiveModel {
+                vehicle_id: Set(vehicle_id),
+                store_id: Set(store_id),
+                daily_m: Set(0),
+                last_service_on: Set(None),
+                last_service_km: Set(None),
+                services: Set(0),
+                due_on: Set(None),
+                due_km: Set(None),
+                basis: Set(None),
+                stale: Set(true),
+                updated_at: Set(now),
+            });
+        service_forecast::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(F::VehicleId)
+                    .update_columns([F::Stale, F::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Rows re-predicted per transaction.
+pub const BATCH: u64 = 1000;
+
+/// Re-predicts every stale forecast, a batch at a time, and moves the
+/// maintenance reminders whose service moved. Concurrent passes (every
+/// `serve` process and `worker` run one) take different rows, each once.
+/// Returns how many forecasts were re-predicted.
+pub async fn repredict_stale(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    batch: u64,
+) -> ApiResult<u64> {
+    let mut total = 0;
+    loop {
+        let (n, moved) = repredict_batch(db, now, batch).await?;
+        events::publish_all(&moved, TaskChange::Changed);
+        total += n;
+        if n < batch {
+            return Ok(total);
+        }
+    }
+}
+
+async fn repredict_batch(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    batch: u64,
+) -> ApiResult<(u64, Vec<task::Model>)> {
+    let txn = db.begin().await?;
+    let taken = outbox::take_returning(
+        &txn,
+        service_forecast::Entity,
+        Take::Update("stale = false"),
+        Pick {
+            key: "vehicle_id",
+            cond: "stale = true",
+            order: "stale, vehicle_id",
+            limit: batch,
+        },
+        Vec::new(),
+    )
+    .await?;
+    let n = taken.len() as u64;
+    if taken.is_empty() {
+        txn.commit().await?;
+        return Ok((0, Vec::new()));
+    }
+    let ids: Vec<Uuid> = taken.iter().map(|f| f.vehicle_id).collect();
+    let cars: std::collections::HashMap<Uuid, vehicle::Model> = vehicle::Entity::find()
+        .filter(vehicle::Column::Id.is_in(ids.iter().copied()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let mut readings = super::vehicles::mileage_of(&txn, &ids).await?;
+    let store_ids: Vec<Uuid> = {
+        let mut s: Vec<Uuid> = taken.iter().map(|f| f.store_id).collect();
+        s.sort();
+        s.dedup();
+        s
+    };
+    let stores = org::system_stores(&txn, &store_ids).await?;
+    let calendar = |store: Uuid| match stores.get(&store) {
+        Some(s) => (
+            StoreSettings::from_json(&s.settings),
+            org_rules::zone(&s.time_zone),
+        ),
+        None => (StoreSettings::default(), chrono_tz::Asia::Shanghai),
+    };
+    let mut cals = std::collections::HashMap::new();
+    let mut rows = Vec::with_capacity(taken.len());
+    let mut moves = Vec::new();
+    for old in &taken {
+        let Some(v) = cars.get(&old.vehicle_id) else {
+            continue;
+        };
+        let (s, tz) = cals
+            .entry(v.store_id)
+            .or_insert_with(|| calendar(v.store_id))
+            .clone();
+        let rs = readings.remove(&v.id).unwrap_or_default();
+        let f = facts(v, Some(old), &rs);
+        let (row, due_on) = row(&s, v, &f, old.services, now);
+        rows.push(row);
+        if let Some(day) = due_on.filter(|d| old.services > 0 && Some(*d) != old.due_on) {
+            moves.push((v.id, v.model.clone(), day, s, tz));
+        }
+    }
+    upsert(&txn, rows).await?;
+    let mut moved = Vec::new();
+    for (vehicle, model, day, s, tz) in moves {
+        let today = org_rules::local_day(tz, now);
+        let spec = task_rules::maintenance_reminder(&s, tz, day, today, &model);
+        let rule = task_rules::MAINTENANCE_REMINDER;
+        moved.extend(
+            tasks::reschedule_for_vehicle(&txn, &s, vehicle, rule, spec.window, now).await?,
+        );
+    }
+    txn.commit().await?;
+    Ok((n, moved))
+}
+
+/// The re-prediction pass beside a server: every `every`, and whenever
+/// `wake` is notified (a bulk import of readings).
+pub async fn run(
+    db: DatabaseConnection,
+    clock: std::sync::Arc<dyn crate::Clock>,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    every: std::time::Duration,
+) {
+    loop {
+        if let Err(e) = repredict_stale(&db, clock.now(), BATCH).await {
+            tracing::error!(error = ?e, "service forecast pass failed");
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
 }

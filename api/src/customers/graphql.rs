@@ -13,7 +13,8 @@ use super::{
         RecordContactInput, UpdateCustomerInput,
     },
     vehicles::{
-        self, CreateVehicleInput, RecordMileageInput, TransferVehicleInput, UpdateVehicleInput,
+        self, CreateVehicleInput, RecordMileageInput, RecordMileageReadingsInput,
+        TransferVehicleInput, UpdateVehicleInput,
     },
 };
 use crate::{
@@ -561,6 +562,23 @@ impl CustomerMutation {
             vehicles::record_mileage(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
             MileageReading,
         )
+    }
+
+    /// Records readings of the store's vehicles in bulk, by VIN: bad lines
+    /// are named and the rest recorded; the next services follow shortly.
+    async fn record_mileage_readings(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordMileageReadingsInput,
+    ) -> async_graphql::Result<vehicles::MileageImport> {
+        let state = ctx.state()?;
+        let r = vehicles::record_readings(ctx.db()?, ctx.actor()?, ctx.now()?, input).await;
+        state.forecasts.notify_one();
+        let (done, user_errors) = crate::error::into_payload(r)?;
+        Ok(done.unwrap_or(vehicles::MileageImport {
+            recorded: 0,
+            user_errors,
+        }))
     }
 
     /// Moves a vehicle to a new owner.

@@ -18,7 +18,7 @@ use super::{
     store as customers,
 };
 use crate::{
-    auth::Actor,
+    auth::{Actor, Role},
     error::{ApiError, ApiResult, UserError, UserErrorCode},
     idempotency,
     ids::{self, NodeKind},
@@ -579,6 +579,160 @@ pub struct RecordMileageInput {
     /// Who read it.
     #[graphql(default_with = "MileageSource::Customer")]
     pub source: MileageSource,
+}
+
+/// One line of a bulk import of readings.
+#[derive(InputObject, Clone, Debug)]
+pub struct MileageLineInput {
+    /// The vehicle's VIN.
+    pub vin: String,
+    /// Odometer, in km.
+    pub km: i32,
+    /// Day of the reading; default today. Never in the future.
+    pub read_on: Option<NaiveDate>,
+}
+
+/// Readings in bulk (a night's telematics or DMS export).
+#[derive(InputObject, Clone, Debug)]
+pub struct RecordMileageReadingsInput {
+    /// At most 5,000 lines.
+    pub readings: Vec<MileageLineInput>,
+    /// Who read them.
+    #[graphql(default_with = "MileageSource::Other")]
+    pub source: MileageSource,
+}
+
+/// What a bulk import did.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct MileageImport {
+    /// Lines recorded.
+    pub recorded: i32,
+    /// Lines refused, each naming its line (`readings.3.vin`); the others
+    /// are recorded all the same.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Most lines in one import.
+const MAX_IMPORT: usize = 5000;
+
+/// Records readings of the store's vehicles by VIN, line by line: a bad
+/// line is refused by name and the rest recorded. The vehicles' next
+/// services are re-predicted by the forecast pass (woken by the caller).
+pub async fn record_readings<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: RecordMileageReadingsInput,
+) -> ApiResult<MileageImport> {
+    actor.require(&[Role::ServiceAdvisor, Role::StoreManager])?;
+    let store = actor.own_store()?;
+    if input.readings.len() > MAX_IMPORT {
+        return Err(ApiError::field(
+            "readings",
+            UserErrorCode::OutOfRange,
+            format!("at most {MAX_IMPORT} lines at a time"),
+        ));
+    }
+    let today = org::today_at(db, store, now).await?;
+    let vins: Vec<String> = input
+        .readings
+        .iter()
+        .filter_map(|l| rules::normalize_vin(&l.vin).ok())
+        .collect();
+    let mut cars: HashMap<String, vehicle::Model> = HashMap::new();
+    for chunk in vins.chunks(1000) {
+        let found = vehicle::Entity::find()
+            .filter(vehicle::Column::StoreId.eq(store))
+            .filter(vehicle::Column::Vin.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?;
+        cars.extend(found.into_iter().map(|v| (v.vin.clone(), v)));
+    }
+    let ids: Vec<Uuid> = cars.values().map(|v| v.id).collect();
+    let mut on_file = HashMap::new();
+    for chunk in ids.chunks(1000) {
+        on_file.extend(mileage_of(db, chunk).await?);
+    }
+    let mut rejected = Vec::new();
+    let mut rows = Vec::new();
+    let mut touched: Vec<(Uuid, Uuid)> = Vec::new();
+    for (i, line) in input.readings.iter().enumerate() {
+        let at = |f: &str, code, msg: &str| UserError::at(&format!("readings.{i}.{f}"), code, msg);
+        let v = match rules::normalize_vin(&line.vin) {
+            Err(m) => {
+                rejected.push(at("vin", UserErrorCode::InvalidVin, m));
+                continue;
+            }
+            Ok(vin) => match cars.get(&vin) {
+                Some(v) => v,
+                None => {
+                    rejected.push(at(
+                        "vin",
+                        UserErrorCode::NotFound,
+                        "no vehicle of this store has this VIN",
+                    ));
+                    continue;
+                }
+            },
+        };
+        let on = line.read_on.unwrap_or(today);
+        if !(0..=MAX_KM).contains(&line.km) {
+            rejected.push(at(
+                "km",
+                UserErrorCode::OutOfRange,
+                "mileage must be between 0 and 2,000,000 km",
+            ));
+            continue;
+        }
+        if on > today {
+            rejected.push(at(
+                "readOn",
+                UserErrorCode::OutOfRange,
+                "readOn is in the future",
+            ));
+            continue;
+        }
+        let known = on_file.entry(v.id).or_default();
+        if goes_backwards(known, on, line.km) {
+            rejected.push(at(
+                "km",
+                UserErrorCode::OutOfRange,
+                "odometer readings cannot go backwards in time",
+            ));
+            continue;
+        }
+        let r = mileage_reading::Model {
+            id: Uuid::now_v7(),
+            store_id: v.store_id,
+            vehicle_id: v.id,
+            km: line.km,
+            read_on: on,
+            source: input.source.as_str().into(),
+            recorded_by: Some(actor.staff_id),
+            created_at: now,
+        };
+        known.push(r.clone());
+        touched.push((v.id, v.store_id));
+        rows.push(mileage_reading::ActiveModel::from(r));
+    }
+    touched.sort();
+    touched.dedup();
+    let recorded = rows.len() as i32;
+    let txn = db.begin().await?;
+    // 8 columns × 1,000 rows stays under both databases' bind limits.
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(1000).collect();
+        mileage_reading::Entity::insert_many(chunk)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    forecast::mark_stale(&txn, &touched, now).await?;
+    txn.commit().await?;
+    Ok(MileageImport {
+        recorded,
+        user_errors: rejected,
+    })
 }
 
 /// Whether a reading of `km` on `on` contradicts the readings on file: an
