@@ -44,10 +44,14 @@ pub enum NodeKind {
     ServiceAppointment,
     /// A warranty claim.
     WarrantyClaim,
+    /// A recall or service campaign.
+    Campaign,
+    /// A car named by a campaign.
+    CampaignVehicle,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 18] = [
+    const ALL: [NodeKind; 20] = [
         NodeKind::Oem,
         NodeKind::DealerGroup,
         NodeKind::Store,
@@ -66,6 +70,8 @@ impl NodeKind {
         NodeKind::RepairOrder,
         NodeKind::ServiceAppointment,
         NodeKind::WarrantyClaim,
+        NodeKind::Campaign,
+        NodeKind::CampaignVehicle,
     ];
 
     fn name(self) -> &'static str {
@@ -88,6 +94,8 @@ impl NodeKind {
             NodeKind::RepairOrder => "RepairOrder",
             NodeKind::ServiceAppointment => "ServiceAppointment",
             NodeKind::WarrantyClaim => "WarrantyClaim",
+            NodeKind::Campaign => "Campaign",
+            NodeKind::CampaignVehicle => "CampaignVehicle",
         }
     }
 }

@@ -58,8 +58,13 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
     let secret = config.resolve_jwt_secret()?;
     let db = db::connect(&config.database_url, config.db_max_connections).await?;
     db::migrate(&db).await?;
-    if config.should_seed_demo() {
-        seed::seed_demo(&db, clock.now(), config.seed_customers_per_store).await?;
+    if config.should_seed_demo()
+        && seed::seed_demo(&db, clock.now(), config.seed_customers_per_store).await?
+    {
+        let now = clock.now();
+        customers::forecast::repredict_stale(&db, now, customers::forecast::BATCH)
+            .await
+            .map_err(|e| anyhow::anyhow!("predicting the demo's services: {e:?}"))?;
     }
     let keys = auth::actor::TokenKeys::new(
         &secret,

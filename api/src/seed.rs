@@ -266,6 +266,7 @@ async fn seed_customers<C: ConnectionTrait>(
     let mut vehicles = Vec::new();
     let mut ownerships = Vec::new();
     let mut readings = Vec::new();
+    let mut forecasts = Vec::new();
     let mut logs = Vec::new();
     let mut tasks = Vec::new();
     let warranty = crate::customers::rules::Warranty::of(&StoreSettings::default());
@@ -338,6 +339,7 @@ async fn seed_customers<C: ConnectionTrait>(
             let vid = Uuid::now_v7();
             let (model, trim) = MODELS[rng.gen_range(0..MODELS.len())];
             car = Some((vid, model));
+            forecasts.push((vid, store_id));
             let delivered = (created + Duration::days(rng.gen_range(1..20))).date_naive();
             vehicles.push(vehicle::ActiveModel {
                 id: Set(vid),
@@ -467,6 +469,10 @@ async fn seed_customers<C: ConnectionTrait>(
             .exec(db)
             .await?;
     }
+    // Their next services are predicted by the forecast pass.
+    crate::customers::forecast::mark_stale(db, &forecasts, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("marking demo forecasts: {e:?}"))?;
     tasks_store::insert_tasks(db, tasks, now)
         .await
         .map_err(|e| anyhow::anyhow!("inserting demo tasks: {e:?}"))?;

@@ -7,10 +7,14 @@
 //! 2. scheduler throughput: reminders generated, tasks marked overdue and
 //!    messages delivered per second;
 //! 3. with `--phases salesdata,leads,hooks` (see `sales`): lead reads at
-//!    1 M customers / 3 M leads and webhook leads per second.
+//!    1 M customers / 3 M leads and webhook leads per second;
+//! 4. with `--phases servicedata,service` after `salesdata` (see `service`):
+//!    the due-for-service list and a service history at 1.2 M vehicles / 5 M
+//!    repair orders, and the re-prediction of 100,000 forecasts.
 use std::{sync::Arc, time::Instant};
 
 mod sales;
+mod service;
 
 use api::{
     tasks::{
@@ -65,7 +69,7 @@ struct Args {
     #[arg(long, default_value_t = 100_000)]
     deliver: u64,
     /// What to run, comma-separated, in this order: data, myday, remind,
-    /// overdue, deliver, salesdata, leads, hooks. Without `data` the bench
+    /// overdue, deliver, salesdata, leads, hooks, servicedata, service. Without `data` the bench
     /// reuses an existing `crm_bench` (e.g. one copied from a template
     /// database).
     #[arg(long, default_value = "data,myday,remind,overdue,deliver")]
@@ -205,6 +209,14 @@ async fn main() -> anyhow::Result<()> {
     }
     if phases.contains(&"salesdata") {
         sales::data(&db, args.customers).await?;
+    }
+    if phases.contains(&"servicedata") {
+        service::data(&db).await?;
+    }
+    if phases.contains(&"service") {
+        let srv = Server::start(&state).await?;
+        service::reads(&srv, &db, args.requests).await?;
+        service::repredict(&db).await?;
     }
     if phases.contains(&"leads") || phases.contains(&"hooks") {
         let srv = Server::start(&state).await?;

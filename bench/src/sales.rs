@@ -121,7 +121,7 @@ async fn statements(http: &reqwest::Client, base: &str) -> anyhow::Result<f64> {
 
 /// Times one query over HTTP, sequentially, round-robin over the tokens,
 /// and counts the SQL statements each request ran.
-async fn time_query(
+pub async fn time_query(
     srv: &Server,
     tokens: &[String],
     name: &str,

@@ -3,6 +3,8 @@
 
 pub mod advisor_slot;
 pub mod booking_slot;
+pub mod campaign;
+pub mod campaign_vehicle;
 pub mod customer;
 pub mod customer_log;
 pub mod customer_merge;

@@ -14,6 +14,7 @@ pub struct Model {
     pub starts_at: DateTimeUtc,
     pub ends_at: DateTimeUtc,
     pub concern: Option<String>,
+    pub campaign_id: Option<Uuid>,
     pub status: String,
     pub repair_order_id: Option<Uuid>,
     pub created_by: Uuid,

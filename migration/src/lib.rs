@@ -8,6 +8,7 @@ mod m20261123_000003_reminder_queue;
 mod m20261130_000004_sales;
 mod m20261130_000005_lead_intake;
 mod m20261130_000006_service;
+mod m20261201_000007_campaigns;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_sales::Migration),
             Box::new(m20261130_000005_lead_intake::Migration),
             Box::new(m20261130_000006_service::Migration),
+            Box::new(m20261201_000007_campaigns::Migration),
         ]
     }
 }

@@ -73,6 +73,7 @@ impl MigrationTrait for Migration {
             .col(timestamp_with_time_zone(a("starts_at")))
             .col(timestamp_with_time_zone(a("ends_at")))
             .col(text_null(a("concern")))
+            .col(uuid_null(a("campaign_id")))
             .col(string(a("status")))
             .col(uuid_null(a("repair_order_id")))
             .col(uuid(a("created_by")))

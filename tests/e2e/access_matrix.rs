@@ -120,6 +120,12 @@ fn sees_task(w: Who, t: T) -> bool {
     }
 }
 
+/// Whether `w` has work about `t` in their role's queue: the fixture
+/// recall's contact task for each car goes to its store's advisors.
+fn in_queue(w: Who, t: T) -> bool {
+    w == Who::Advisor && t.in_cq()
+}
+
 /// The answer a store write gives: FORBIDDEN beyond the store, NOT_FOUND
 /// for a customer one may not see, otherwise `ok`.
 fn write(w: Who, t: T, ok: &'static str) -> &'static str {
@@ -347,6 +353,18 @@ async fn fixture(app: &TestApp) -> Fix {
             build_target(app, &cd, cd_svc, (5, "戊外店共享", true)).await,
         ),
     ];
+    // A recall naming every fixture car: each store's advisors get a
+    // contact task per car of theirs.
+    let vins: Vec<String> = targets.iter().map(|(_, t)| t.vin.clone()).collect();
+    let r = app
+        .login("oem.staff")
+        .await
+        .data(
+            "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { affected userErrors { code } } }",
+            json!({"i": {"code": "FIX-1", "title": "刹车片检查", "kind": "RECALL", "startsOn": "2026-11-23", "vins": vins.join("\n")}}),
+        )
+        .await;
+    assert_eq!(r["createCampaign"]["affected"], 5, "{r}");
     let m = app.login("cq.manager").await;
     let store = m.data("{ myStore { id } }", json!({})).await["myStore"]["id"]
         .as_str()
@@ -478,7 +496,7 @@ fn rows() -> Vec<Row> {
         row!(&["Query.tasks", "Query.myDay", "MyDay.overdue", "MyDay.dueToday", "MyDay.upcoming"],
             "fragment T on Task { title reason customer { name mobile } lastContact { summary } vehicle { plate vin } } { tasks(first: 100) { edges { node { ...T } } } myDay(upcomingDays: 7) { overdue { ...T } dueToday { ...T } upcoming { ...T } } }",
             "tasks", targeted: false,
-            vars: no_vars, status: data, shows: |w, t| sees_task(w, t) && sees(w, t)),
+            vars: no_vars, status: data, shows: |w, t| (sees_task(w, t) || in_queue(w, t)) && sees(w, t)),
         row!(&["Query.notifications", "Notification.body"],
             "{ notifications(first: 100) { edges { node { body channel } } } }",
             "notifications", targeted: false,
@@ -873,6 +891,22 @@ fn rows() -> Vec<Row> {
                 _ => "user:NOT_FOUND",
             },
             shows: never),
+        row!(&["Query.campaigns", "Campaign.vehicles", "CampaignVehicle.vehicle", "CampaignVehicle.repairOrder"],
+            "{ campaigns(first: 10) { edges { node { code vehicles(first: 50) { edges { node { status vehicle { vin plate owner { name } } repairOrder { complaint } } } } } } } }",
+            "campaigns", targeted: false,
+            vars: no_vars,
+            status: |w, _| if w.store_level() && w != Who::Sales1 { "data" } else { "error:FORBIDDEN" },
+            shows: |w, t| w.store_level() && w != Who::Sales1 && sees(w, t)),
+        row!(&["CampaignProgress.store"],
+            "{ campaigns(first: 10) { edges { node { code progress { store { code } affected booked done completionRate } } } } }",
+            "campaigns", targeted: false,
+            vars: no_vars, status: data, shows: never),
+        row!(&["Mutation.createCampaign"],
+            "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { affected userErrors { code } } }",
+            "createCampaign", targeted: true,
+            vars: |_, t| json!({"i": {"code": "X-2", "title": " ", "kind": "RECALL", "startsOn": "2026-11-23", "vins": t.vin}}),
+            status: |w, _| if w == Who::Oem { "user:REQUIRED" } else { "error:FORBIDDEN" },
+            shows: never),
         row!(&["Mutation.deactivateStaff"],
             "mutation($i: DeactivateStaffInput!) { deactivateStaff(input: $i) { userErrors { code } } }",
             "deactivateStaff", targeted: false,
@@ -962,7 +996,8 @@ const INTROSPECT: &str = "{ __schema { queryType { fields { name } } mutationTyp
   types { name kind fields { name type { name kind ofType { name kind ofType { name kind ofType { name kind } } } } } } } }";
 
 /// Types whose values are a customer's personal data or hang off one.
-const CUSTOMER_TYPES: [&str; 11] = [
+const CUSTOMER_TYPES: [&str; 12] = [
+    "CampaignVehicle",
     "RepairOrder",
     "ServiceAppointment",
     "Lead",

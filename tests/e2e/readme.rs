@@ -48,7 +48,18 @@ async fn variables(m: &Session<'_>) -> Value {
         )
         .await;
     let task = tasks["tasks"]["edges"][0]["node"]["id"].clone();
-    json!({"storeId": store, "taskId": task})
+    let cars = m
+        .data(
+            "{ customers(first: 50) { edges { node { vehicles { id currentMileageKm } } } } }",
+            json!({}),
+        )
+        .await;
+    let car = cars["customers"]["edges"]
+        .as_array()
+        .and_then(|e| e.iter().find_map(|c| c["node"]["vehicles"].get(0).cloned()))
+        .unwrap_or_default();
+    let km = car["currentMileageKm"].as_i64().unwrap_or(0) + 100;
+    json!({"storeId": store, "taskId": task, "vehicleId": car["id"], "mileageKm": km})
 }
 
 /// Every `userErrors` list in a response is empty.

@@ -648,3 +648,118 @@ async fn a_nightly_batch_of_readings_is_recorded_line_by_line_and_moves_the_next
     let r = sales.q(IMPORT, json!({"i": {"readings": []}})).await;
     assert_eq!(error_code(&r), "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn a_recall_list_reaches_each_store_with_only_its_own_cars_and_tracks_completion() {
+    let app = spawn_app().await;
+    let cq = app.login("cq.advisor").await;
+    let cd = app.login("cd.advisor").await;
+    let a = cq.create_customer("召回车主甲", "13900009991", false).await;
+    let b = cd.create_customer("召回车主乙", "13900009992", false).await;
+    car(&cq, &a, 220, "2025-03-01", 15000).await;
+    car(&cd, &b, 221, "2025-03-01", 18000).await;
+    let oem = app.login("oem.staff").await;
+    const CREATE: &str = "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { affected campaign { id code kind } userErrors { field code } } }";
+    let list = format!(
+        "{}\n{}, {}\nXYZ",
+        valid_vin(220),
+        valid_vin(221),
+        valid_vin(222)
+    );
+    let r = oem
+        .data(CREATE, json!({"i": {"code": "24S31", "title": "燃油泵更换", "kind": "RECALL", "startsOn": "2026-11-23", "vins": list}}))
+        .await;
+    let c = &r["createCampaign"];
+    assert_eq!(c["affected"], 2, "{r}");
+    assert_eq!(
+        c["userErrors"],
+        json!([
+            {"field": ["input", "vins", "1"], "code": "NOT_FOUND"},
+            {"field": ["input", "vins", "2"], "code": "INVALID_VIN"},
+        ])
+    );
+    let campaign = c["campaign"]["id"].clone();
+    // The same code again is a duplicate; a CSV file is read by its column.
+    let again = oem
+        .data(CREATE, json!({"i": {"code": "24S31", "title": "x", "kind": "RECALL", "startsOn": "2026-11-23", "vins": valid_vin(220)}}))
+        .await;
+    assert_eq!(codes(&again["createCampaign"]), vec!["DUPLICATE"]);
+    let csv = format!("车型,VIN\n锐界,{}\n", valid_vin(221));
+    let r = oem
+        .data(CREATE, json!({"i": {"code": "24C02", "title": "空调滤芯免费更换", "kind": "SERVICE_CAMPAIGN", "startsOn": "2026-11-23", "vins": csv}}))
+        .await;
+    assert_eq!(r["createCampaign"]["affected"], 1, "{r}");
+    // Each store sees its own car only.
+    const CARS: &str = "query($id: ID!) { node(id: $id) { ... on Campaign { progress { store { code } affected } vehicles(first: 10) { edges { node { status vehicle { vin owner { name } } } } } } } }";
+    let seen = cq.data(CARS, json!({"id": campaign})).await;
+    assert_eq!(
+        seen["node"]["vehicles"]["edges"],
+        json!([{"node": {"status": "AFFECTED", "vehicle": {"vin": valid_vin(220), "owner": {"name": "召回车主甲"}}}}])
+    );
+    assert_eq!(
+        seen["node"]["progress"],
+        json!([{"store": {"code": "CQ001"}, "affected": 1}])
+    );
+    let seen = cd.data(CARS, json!({"id": campaign})).await;
+    assert_eq!(
+        seen["node"]["vehicles"]["edges"][0]["node"]["vehicle"]["vin"],
+        valid_vin(221)
+    );
+    assert_eq!(
+        seen["node"]["vehicles"]["edges"].as_array().map(Vec::len),
+        Some(1)
+    );
+    // The advisors have a contact task per car.
+    let m = app.login("cq.manager").await;
+    let t = m.data(TASKS, json!({"c": a})).await;
+    let contact = task(&t, "CAMPAIGN_CONTACT", "召回：燃油泵更换").expect("contact task");
+    assert_eq!(contact["queue"], "SERVICE_ADVISOR");
+    // Booked in for the recall, checked in and handed back: done.
+    const BOOK: &str = "mutation($i: BookServiceInput!) { bookService(input: $i) { appointment { id source } userErrors { code } } }";
+    let v = cq
+        .data(
+            "query($vin: String!) { vehicleByVin(vin: $vin) { id } }",
+            json!({"vin": valid_vin(220)}),
+        )
+        .await["vehicleByVin"]["id"]
+        .clone();
+    let r = cq
+        .data(BOOK, json!({"i": {"vehicleId": v, "source": "PHONE", "campaignId": campaign, "startsAt": "2026-11-24T02:00:00Z", "endsAt": "2026-11-24T03:00:00Z"}}))
+        .await;
+    assert_eq!(r["bookService"]["appointment"]["source"], "CAMPAIGN", "{r}");
+    let appointment = r["bookService"]["appointment"]["id"].clone();
+    let t = m.data(TASKS, json!({"c": a})).await;
+    assert_eq!(
+        task(&t, "CAMPAIGN_CONTACT", "燃油泵").map(|t| t["status"].clone()),
+        Some(json!("DONE"))
+    );
+    let r = cq
+        .data(OPEN, json!({"i": {"appointmentId": appointment, "kind": "RECALL", "mileageIn": 15100, "complaint": "召回：更换燃油泵"}}))
+        .await;
+    let ro = r["openRepairOrder"]["order"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!ro.is_empty(), "{r}");
+    finish(&cq, &ro, true, 0).await;
+    let progress = oem
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on Campaign { progress { store { code } affected booked done completionRate } } } }",
+            json!({"id": campaign}),
+        )
+        .await;
+    assert_eq!(
+        progress["node"]["progress"],
+        json!([
+            {"store": {"code": "CQ001"}, "affected": 1, "booked": 0, "done": 1, "completionRate": 1.0},
+            {"store": {"code": "CD002"}, "affected": 1, "booked": 0, "done": 0, "completionRate": 0.0},
+        ])
+    );
+    // The OEM sees counts, not the cars; stores do not create campaigns.
+    let r = oem.q(CARS, json!({"id": campaign})).await;
+    assert_eq!(error_code(&r), "FORBIDDEN");
+    let r = cq
+        .q(CREATE, json!({"i": {"code": "X", "title": "x", "kind": "RECALL", "startsOn": "2026-11-23", "vins": valid_vin(220)}}))
+        .await;
+    assert_eq!(error_code(&r), "FORBIDDEN");
+}

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use async_graphql::{InputObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{
-    customer, customer_log, customer_merge, customer_phone, lead, sales_order, staff, test_drive,
-    vehicle, vehicle_ownership,
+    customer, customer_log, customer_merge, customer_phone, lead, repair_order, sales_order,
+    service_appointment, staff, test_drive, vehicle, vehicle_ownership, warranty_claim,
 };
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
@@ -714,11 +714,22 @@ pub async fn merge<C: ConnectionTrait + TransactionTrait>(
         .filter(test_drive::Column::CustomerId.eq(merged.id))
         .exec(&txn)
         .await?;
-    sales_order::Entity::update_many()
-        .col_expr(sales_order::Column::CustomerId, Expr::value(survivor.id))
-        .filter(sales_order::Column::CustomerId.eq(merged.id))
-        .exec(&txn)
-        .await?;
+    // So do its service records: visits, bookings and claims.
+    macro_rules! follow_merge {
+        ($($table:ident),+) => {$(
+            $table::Entity::update_many()
+                .col_expr($table::Column::CustomerId, Expr::value(survivor.id))
+                .filter($table::Column::CustomerId.eq(merged.id))
+                .exec(&txn)
+                .await?;
+        )+};
+    }
+    follow_merge!(
+        sales_order,
+        repair_order,
+        service_appointment,
+        warranty_claim
+    );
     let moved_log = customer_log::Entity::update_many()
         .col_expr(customer_log::Column::CustomerId, Expr::value(survivor.id))
         .filter(customer_log::Column::CustomerId.eq(merged.id))

@@ -31,7 +31,7 @@ use crate::{
     },
     service::{
         self,
-        graphql::{RepairOrder, ServiceAppointment, WarrantyClaim},
+        graphql::{Campaign, RepairOrder, ServiceAppointment, WarrantyClaim},
     },
     tasks::{
         self,
@@ -74,6 +74,8 @@ pub enum Node {
     ServiceAppointment(ServiceAppointment),
     /// A warranty claim.
     WarrantyClaim(WarrantyClaim),
+    /// A recall or service campaign.
+    Campaign(Campaign),
 }
 
 async fn resolve_node(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
@@ -126,6 +128,10 @@ async fn resolve_node(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
             .ok()
             .flatten()
             .map(|c| Node::WarrantyClaim(WarrantyClaim(c))),
+        NodeKind::Campaign => service::campaigns::find(db, actor, uuid)
+            .await?
+            .map(|c| Node::Campaign(Campaign(c))),
+        NodeKind::CampaignVehicle => None,
         NodeKind::Oem | NodeKind::DealerGroup | NodeKind::Notification | NodeKind::LeadSource => {
             None
         }
@@ -185,7 +191,9 @@ fn all_labels() -> Vec<EnumLabels> {
         RepairKind,
         RepairStatus,
         ServicePayment,
-        ClaimStatus
+        ClaimStatus,
+        CampaignKind,
+        CampaignVehicleStatus
     ]
 }
 

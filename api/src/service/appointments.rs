@@ -10,7 +10,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::rules::{self, AppointmentSource, AppointmentStatus};
+use super::{
+    campaigns,
+    rules::{self, AppointmentSource, AppointmentStatus},
+};
 use crate::{
     auth::{Actor, Role},
     customers::{
@@ -23,6 +26,7 @@ use crate::{
     ids::{self, NodeKind},
     org::rules as org_rules,
     paging::{self, Cursor, Keys, Page, PageArgs},
+    tasks::events::{self, TaskChange},
 };
 
 /// The appointments the actor may see: those of the customers the actor
@@ -67,6 +71,9 @@ pub struct BookServiceInput {
     pub ends_at: DateTime<Utc>,
     /// What the customer says the car needs.
     pub concern: Option<String>,
+    /// The recall or campaign the car is booked in for (the source becomes
+    /// CAMPAIGN).
+    pub campaign_id: Option<ID>,
 }
 
 async fn advisor<C: ConnectionTrait>(
@@ -127,16 +134,26 @@ pub async fn book<C: ConnectionTrait + TransactionTrait>(
         ));
     }
     let advisor = advisor(db, actor, v.store_id, input.advisor_id.as_ref()).await?;
+    let campaign = match &input.campaign_id {
+        Some(c) => Some(campaigns::for_vehicle(db, campaigns::campaign_id(c)?, v.id).await?),
+        None => None,
+    };
+    let source = if campaign.is_some() {
+        AppointmentSource::Campaign
+    } else {
+        input.source
+    };
     let row = service_appointment::ActiveModel {
         id: Set(Uuid::now_v7()),
         store_id: Set(v.store_id),
         customer_id: Set(v.owner_id),
         vehicle_id: Set(v.id),
         advisor_id: Set(advisor),
-        source: Set(input.source.as_str().into()),
+        source: Set(source.as_str().into()),
         starts_at: Set(input.starts_at),
         ends_at: Set(input.ends_at),
         concern: Set(concern),
+        campaign_id: Set(campaign.as_ref().map(|c| c.campaign_id)),
         status: Set(AppointmentStatus::Booked.as_str().into()),
         repair_order_id: Set(None),
         created_by: Set(actor.staff_id),
@@ -178,7 +195,7 @@ pub async fn book<C: ConnectionTrait + TransactionTrait>(
             summary: format!(
                 "Service booked for {} ({})",
                 a.starts_at.format("%Y-%m-%d %H:%M UTC"),
-                input.source.label_en()
+                source.label_en()
             ),
             outcome: None,
             subject: Some(("ServiceAppointment", a.id)),
@@ -187,7 +204,12 @@ pub async fn book<C: ConnectionTrait + TransactionTrait>(
         now,
     )
     .await?;
+    let done = match &campaign {
+        Some(cv) => campaigns::booked(&txn, cv, None, actor.staff_id, now).await?,
+        None => Vec::new(),
+    };
     txn.commit().await?;
+    events::publish_all(&done, TaskChange::Completed);
     Ok(a)
 }
 

@@ -3,10 +3,11 @@
 //! month. Thin: every decision is in the rooms beside.
 use async_graphql::{ComplexObject, Context, Object, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{repair_order, service_appointment, warranty_claim};
+use entity::{campaign, campaign_vehicle, repair_order, service_appointment, warranty_claim};
 
 use super::{
     appointments::{self, BookServiceInput, CancelServiceAppointmentInput},
+    campaigns::{self, CampaignImport, CampaignProgress, CreateCampaignInput},
     claims::{self, AdvanceWarrantyClaimInput, FileWarrantyClaimInput, WarrantyClaimFilter},
     orders::{
         self, CancelRepairOrderInput, DeliverRepairOrderInput, Measurement, OpenRepairOrderInput,
@@ -14,8 +15,8 @@ use super::{
         UpdateRepairOrderInput,
     },
     rules::{
-        AppointmentSource, AppointmentStatus, ClaimStatus, Job, Part, RepairKind, RepairStatus,
-        ServicePayment,
+        AppointmentSource, AppointmentStatus, CampaignKind, CampaignVehicleStatus, ClaimStatus,
+        Job, Part, RepairKind, RepairStatus, ServicePayment,
     },
 };
 use crate::{
@@ -369,6 +370,112 @@ impl WarrantyClaim {
     }
 }
 
+/// A recall or service campaign of the OEM.
+pub struct Campaign(pub campaign::Model);
+
+#[Object]
+impl Campaign {
+    /// Global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeKind::Campaign, self.0.id)
+    }
+    /// The OEM's code.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Recall or service campaign.
+    async fn kind(&self) -> CampaignKind {
+        CampaignKind::parse(&self.0.kind).unwrap_or(CampaignKind::Recall)
+    }
+    /// What the stores do.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// First day.
+    async fn starts_on(&self) -> NaiveDate {
+        self.0.starts_on
+    }
+    /// Last day.
+    async fn ends_on(&self) -> Option<NaiveDate> {
+        self.0.ends_on
+    }
+    /// Affected, booked and done cars per store of your reach (your own
+    /// store, the group's, or the network's), with the completion rate.
+    async fn progress(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignProgress>> {
+        Ok(campaigns::progress(ctx.db()?, ctx.actor()?, self.0.id).await?)
+    }
+    /// Your store's cars the campaign names (store staff other than
+    /// consultants).
+    async fn vehicles(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<Vec<CampaignVehicleStatus>>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Conn<CampaignVehicle>> {
+        let page = campaigns::vehicles(
+            ctx.db()?,
+            ctx.actor()?,
+            self.0.id,
+            status,
+            &page_args(after, None, first, None),
+            wants_total(ctx),
+        )
+        .await?;
+        Ok(to_connection(page, CampaignVehicle))
+    }
+}
+
+#[ComplexObject]
+impl CampaignProgress {
+    /// The store.
+    async fn store(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Store>> {
+        Ok(ctx
+            .loader()?
+            .load_one(StoreKey(self.store_id))
+            .await?
+            .map(Store))
+    }
+}
+
+#[ComplexObject]
+impl CampaignImport {
+    /// The campaign created.
+    async fn campaign(&self) -> Option<Campaign> {
+        self.campaign.clone().map(Campaign)
+    }
+}
+
+/// A car a campaign names, in your store.
+pub struct CampaignVehicle(pub campaign_vehicle::Model);
+
+#[Object]
+impl CampaignVehicle {
+    /// Global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeKind::CampaignVehicle, self.0.id)
+    }
+    /// Where it stands.
+    async fn status(&self) -> CampaignVehicleStatus {
+        CampaignVehicleStatus::parse(&self.0.status).unwrap_or(CampaignVehicleStatus::Affected)
+    }
+    /// The vehicle, with its owner (null if you may not see them).
+    async fn vehicle(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vehicle>> {
+        vehicle(ctx, self.0.vehicle_id).await
+    }
+    /// The visit that does the work.
+    async fn repair_order(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RepairOrder>> {
+        match self.0.repair_order_id {
+            Some(id) => order(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+}
+
 payload!(
     /// Result of a change to a repair order.
     RepairOrderPayload { order: RepairOrder }
@@ -563,6 +670,23 @@ impl ServiceQuery {
         Ok(to_connection(page, WarrantyClaim))
     }
 
+    /// The OEM's recalls and service campaigns, newest first.
+    async fn campaigns(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Conn<Campaign>> {
+        let page = campaigns::list(
+            ctx.db()?,
+            ctx.actor()?,
+            &page_args(after, None, first, None),
+            wants_total(ctx),
+        )
+        .await?;
+        Ok(to_connection(page, Campaign))
+    }
+
     /// The workshop's month (`YYYY-MM`): car entries, revenue, receivables,
     /// first-time fix and promises kept.
     async fn service_month(
@@ -675,6 +799,22 @@ impl ServiceMutation {
             orders::cancel(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
             RepairOrder,
         )
+    }
+
+    /// Creates a recall or campaign over a list of VINs (OEM staff): bad or
+    /// unknown VINs are named by line, the rest imported.
+    async fn create_campaign(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCampaignInput,
+    ) -> async_graphql::Result<CampaignImport> {
+        let r = campaigns::create(ctx.db()?, ctx.actor()?, ctx.now()?, input).await;
+        let (done, user_errors) = crate::error::into_payload(r)?;
+        Ok(done.unwrap_or(CampaignImport {
+            campaign: None,
+            affected: 0,
+            user_errors,
+        }))
     }
 
     /// Drafts a warranty claim from a warranty repair order.

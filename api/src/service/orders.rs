@@ -12,6 +12,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::campaigns;
 use super::rules::{
     self, AppointmentStatus, Job, JobInput, Part, PartInput, RepairKind, RepairStatus,
     ServicePayment,
@@ -136,6 +137,9 @@ pub struct OpenRepairOrderInput {
     pub promised_at: Option<DateTime<Utc>>,
     /// An earlier visit this one comes back for (the same complaint).
     pub repeat_of_id: Option<ID>,
+    /// The recall or campaign whose work this visit does (an appointment
+    /// booked for one brings it along).
+    pub campaign_id: Option<ID>,
     /// A client-chosen key: retrying with the same key never creates twice.
     pub idempotency_key: Option<String>,
 }
@@ -267,6 +271,17 @@ pub async fn open<C: ConnectionTrait + TransactionTrait>(
         Some(id) => Some(repeat_of(db, actor, id, &v, settings.repeat_repair_days, now).await?),
         None => None,
     };
+    let campaign = match (
+        &input.campaign_id,
+        booked.as_ref().and_then(|a| a.campaign_id),
+    ) {
+        (Some(c), _) => Some(campaigns::campaign_id(c)?),
+        (None, c) => c,
+    };
+    let campaign = match campaign {
+        Some(c) => Some(campaigns::for_vehicle(db, c, v.id).await?),
+        None => None,
+    };
     let advisor = match &booked {
         Some(a) => a.advisor_id,
         None => actor.staff_id,
@@ -323,6 +338,10 @@ pub async fn open<C: ConnectionTrait + TransactionTrait>(
     }
     if let Some(a) = &booked {
         super::appointments::checked_in(&txn, a, o.id, now).await?;
+    }
+    if let Some(cv) = &campaign {
+        let closed = campaigns::booked(&txn, cv, Some(o.id), actor.staff_id, now).await?;
+        moved.extend(closed);
     }
     if let Some(first) = &repeat {
         repair_order::Entity::update_many()
@@ -665,6 +684,7 @@ pub async fn deliver<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     made.extend(next);
+    campaigns::done_by(&txn, o.id, now).await?;
     log::append(
         &txn,
         LogEvent {

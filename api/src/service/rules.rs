@@ -76,6 +76,61 @@ labeled_enum! {
     }
 }
 
+labeled_enum! {
+    /// What an OEM campaign is.
+    CampaignKind {
+        Recall = "RECALL" ("Recall", "召回"),
+        ServiceCampaign = "SERVICE_CAMPAIGN" ("Service campaign", "服务活动"),
+    }
+}
+
+labeled_enum! {
+    /// Where a car named by a campaign stands.
+    CampaignVehicleStatus {
+        Affected = "AFFECTED" ("To contact and book", "待联系"),
+        Booked = "BOOKED" ("Booked", "已预约"),
+        Done = "DONE" ("Done", "已完成"),
+    }
+}
+
+/// The VINs of a pasted list or a CSV file, each with its line (0-based):
+/// a CSV whose first line names a `vin` column is read by that column;
+/// otherwise every comma-, semicolon- or space-separated word of every
+/// line is a VIN. Blank lines are skipped.
+pub fn vin_list(text: &str) -> Vec<(usize, String)> {
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    let header: Vec<String> = first
+        .split(',')
+        .map(|h| h.trim().trim_matches('"').to_lowercase())
+        .collect();
+    if let Some(col) = header.iter().position(|h| h == "vin") {
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.trim_start().as_bytes());
+        return r
+            .records()
+            .enumerate()
+            .filter_map(|(i, rec)| {
+                let v = rec.ok()?.get(col)?.to_string();
+                (!v.is_empty()).then_some((i + 1, v))
+            })
+            .collect();
+    }
+    text.lines()
+        .enumerate()
+        .flat_map(|(i, line)| {
+            line.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                .filter(|w| !w.is_empty())
+                .map(move |w| (i, w.to_string()))
+        })
+        .collect()
+}
+
 impl RepairStatus {
     /// Whether work on the order may still change (lines, diagnosis).
     pub fn is_open(self) -> bool {
@@ -341,6 +396,23 @@ mod tests {
         assert!(is_repeat(Some(d), d + Duration::days(30), 30));
         assert!(!is_repeat(Some(d), d + Duration::days(31), 30));
         assert!(!is_repeat(None, d, 30));
+    }
+
+    #[test]
+    fn a_vin_list_is_read_pasted_or_as_csv() {
+        assert_eq!(
+            vin_list("A1, A2\n\nA3;A4"),
+            vec![
+                (0, "A1".to_string()),
+                (0, "A2".into()),
+                (2, "A3".into()),
+                (2, "A4".into())
+            ]
+        );
+        assert_eq!(
+            vin_list("model,VIN\n锐界, A1\n\"蒙迪欧,2.0T\",A2\n"),
+            vec![(1, "A1".to_string()), (2, "A2".into())]
+        );
     }
 
     #[test]

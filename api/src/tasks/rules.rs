@@ -16,6 +16,7 @@ labeled_enum! {
         ComplaintResponse = "COMPLAINT_RESPONSE" ("Complaint response", "投诉响应"),
         WinBack = "WIN_BACK" ("Win-back", "客户挽回"),
         HandoverRequest = "HANDOVER_REQUEST" ("Customer handover request", "客户移交申请"),
+        CampaignContact = "CAMPAIGN_CONTACT" ("Recall or campaign contact", "召回/活动邀约"),
         Custom = "CUSTOM" ("Custom", "自定义"),
     }
 }
@@ -347,6 +348,25 @@ pub fn claim_deadline(
         ),
         window: days_window(s, tz, serviced_on, 0, days, days),
         queue: Some(Role::WarrantyClerk),
+        max_escalation: 1,
+    }
+}
+
+/// The rule name of contacting an owner about a recall or campaign.
+pub const CAMPAIGN_CONTACT: &str = "campaign_contact";
+
+/// Contacting the owner of a car a recall or campaign names, to book it
+/// in: within 7 days of the campaign reaching the store (service
+/// advisors). `title` names the campaign and the model, never the owner.
+pub fn campaign_contact(s: &StoreSettings, tz: Tz, today: NaiveDate, title: String) -> TaskSpec {
+    TaskSpec {
+        kind: TaskKind::CampaignContact,
+        rule: CAMPAIGN_CONTACT,
+        title,
+        reason: "The OEM named this car in a recall or campaign: call the owner and book it in."
+            .into(),
+        window: days_window(s, tz, today, 0, 7, 14),
+        queue: Some(Role::ServiceAdvisor),
         max_escalation: 1,
     }
 }
