@@ -50,7 +50,7 @@ pub async fn data(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
            (dd.d + interval '3 years')::date, 100000, now(), now() \
          FROM (SELECT id, store_id, row_number() OVER (ORDER BY id) AS n FROM customer) c \
          CROSS JOIN generate_series(1, 2) k \
-         CROSS JOIN LATERAL (SELECT (current_date - (120 + (c.n * 37 + k * 101) % 1700))::date AS d) dd \
+         CROSS JOIN LATERAL (SELECT (current_date - (120 + (c.n * 37 + k * 101) % 1700)::int)::date AS d) dd \
          WHERE k = 1 OR c.n % 5 = 0",
     )
     .await?;

@@ -3,6 +3,8 @@
 //! kept by every reading and every closed service visit, with the
 //! maintenance reminder that follows it through the engine. The list of
 //! vehicles due for service reads it.
+use std::collections::HashMap;
+
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -27,6 +29,20 @@ use crate::{
         store::{self as tasks, RuleTarget, Subject},
     },
 };
+
+/// Mileage readings of many vehicles, newest first.
+pub async fn mileage_of<C: ConnectionTrait>(
+    db: &C,
+    vehicles: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<mileage_reading::Model>>> {
+    let rows = mileage_reading::Entity::find()
+        .filter(mileage_reading::Column::VehicleId.is_in(vehicles.iter().copied()))
+        .order_by_desc(mileage_reading::Column::ReadOn)
+        .order_by_desc(mileage_reading::Column::Id)
+        .all(db)
+        .await?;
+    Ok(paging::group_by(rows, |r| r.vehicle_id))
+}
 
 /// The facts of one vehicle for the prediction.
 pub fn facts(
@@ -398,7 +414,7 @@ async fn repredict_batch(
         .into_iter()
         .map(|v| (v.id, v))
         .collect();
-    let mut readings = super::vehicles::mileage_of(&txn, &ids).await?;
+    let mut readings = mileage_of(&txn, &ids).await?;
     let store_ids: Vec<Uuid> = {
         let mut s: Vec<Uuid> = taken.iter().map(|f| f.store_id).collect();
         s.sort();

@@ -95,19 +95,7 @@ pub async fn ownership_of<C: ConnectionTrait>(
     Ok(paging::group_by(rows, |r| r.vehicle_id))
 }
 
-/// Mileage readings of many vehicles, newest first.
-pub async fn mileage_of<C: ConnectionTrait>(
-    db: &C,
-    vehicles: &[Uuid],
-) -> ApiResult<HashMap<Uuid, Vec<mileage_reading::Model>>> {
-    let rows = mileage_reading::Entity::find()
-        .filter(mileage_reading::Column::VehicleId.is_in(vehicles.iter().copied()))
-        .order_by_desc(mileage_reading::Column::ReadOn)
-        .order_by_desc(mileage_reading::Column::Id)
-        .all(db)
-        .await?;
-    Ok(paging::group_by(rows, |r| r.vehicle_id))
-}
+pub use super::forecast::mileage_of;
 
 /// A vehicle to add to a customer.
 #[derive(InputObject, Clone, Debug)]

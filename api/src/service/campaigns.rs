@@ -200,8 +200,8 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         let Some(v) = by_vehicle.get(&cv.vehicle_id) else {
             continue;
         };
-        if !calendars.contains_key(&v.store_id) {
-            calendars.insert(v.store_id, org::calendar(&txn, v.store_id).await?);
+        if let std::collections::hash_map::Entry::Vacant(e) = calendars.entry(v.store_id) {
+            e.insert(org::calendar(&txn, v.store_id).await?);
         }
         let Some((s, tz)) = calendars.get(&v.store_id) else {
             continue;

@@ -45,6 +45,10 @@ async fn staff(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Optio
     Ok(ctx.loader()?.load_one(StaffKey(id)).await?.map(Staff))
 }
 
+async fn store(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Store>> {
+    Ok(ctx.loader()?.load_one(StoreKey(id)).await?.map(Store))
+}
+
 async fn customer(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Customer>> {
     Ok(ctx.loader()?.load_one(CustomerKey(id)).await?.map(Customer))
 }
@@ -80,11 +84,7 @@ impl RepairOrder {
     }
     /// The store.
     async fn store(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Store>> {
-        Ok(ctx
-            .loader()?
-            .load_one(StoreKey(self.0.store_id))
-            .await?
-            .map(Store))
+        store(ctx, self.0.store_id).await
     }
     /// The owner when the car came in.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
@@ -290,11 +290,7 @@ impl WarrantyClaim {
     }
     /// The store that filed it.
     async fn store(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Store>> {
-        Ok(ctx
-            .loader()?
-            .load_one(StoreKey(self.0.store_id))
-            .await?
-            .map(Store))
+        store(ctx, self.0.store_id).await
     }
     /// The repair order (null if you may not see its customer).
     async fn repair_order(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RepairOrder>> {
@@ -434,11 +430,7 @@ impl Campaign {
 impl CampaignProgress {
     /// The store.
     async fn store(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Store>> {
-        Ok(ctx
-            .loader()?
-            .load_one(StoreKey(self.store_id))
-            .await?
-            .map(Store))
+        store(ctx, self.store_id).await
     }
 }
 
