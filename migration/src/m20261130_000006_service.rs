@@ -1,7 +1,8 @@
 //! After-sales: service appointments with the advisor's booked quarter
 //! hours, repair orders (jobs and parts as JSON lines, totals in fen), each
 //! vehicle's service forecast (the next service predicted from time and
-//! mileage), and warranty claims filed from warranty repair orders.
+//! mileage), warranty claims filed from warranty repair orders, and the
+//! index that finds a vehicle's tasks.
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::helpers::{a, fk, index};
@@ -139,6 +140,11 @@ impl MigrationTrait for Migration {
                 .await?;
         }
 
+        // A vehicle's work: the reminders a reading moves and a visit closes
+        // (without it each of those statements read the whole task table).
+        m.create_index(index("ix_task_vehicle", "task", &["vehicle_id"], false))
+            .await?;
+
         let mut t = Table::create();
         t.table(a("warranty_claim"))
             .col(pk_uuid(a("id")))
@@ -185,6 +191,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(Index::drop().name("ix_task_vehicle").table(a("task")).to_owned())
+            .await?;
         for t in [
             "warranty_claim",
             "service_forecast",
