@@ -191,8 +191,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(Index::drop().name("ix_task_vehicle").table(a("task")).to_owned())
-            .await?;
+        m.drop_index(
+            Index::drop()
+                .name("ix_task_vehicle")
+                .table(a("task"))
+                .to_owned(),
+        )
+        .await?;
         for t in [
             "warranty_claim",
             "service_forecast",
