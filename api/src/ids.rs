@@ -48,10 +48,16 @@ pub enum NodeKind {
     Campaign,
     /// A car named by a campaign.
     CampaignVehicle,
+    /// A customer complaint.
+    Complaint,
+    /// A satisfaction survey's answers.
+    SurveyResponse,
+    /// A satisfaction questionnaire.
+    SurveyTemplate,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 20] = [
+    const ALL: [NodeKind; 23] = [
         NodeKind::Oem,
         NodeKind::DealerGroup,
         NodeKind::Store,
@@ -72,6 +78,9 @@ impl NodeKind {
         NodeKind::WarrantyClaim,
         NodeKind::Campaign,
         NodeKind::CampaignVehicle,
+        NodeKind::Complaint,
+        NodeKind::SurveyResponse,
+        NodeKind::SurveyTemplate,
     ];
 
     fn name(self) -> &'static str {
@@ -96,6 +105,9 @@ impl NodeKind {
             NodeKind::WarrantyClaim => "WarrantyClaim",
             NodeKind::Campaign => "Campaign",
             NodeKind::CampaignVehicle => "CampaignVehicle",
+            NodeKind::Complaint => "Complaint",
+            NodeKind::SurveyResponse => "SurveyResponse",
+            NodeKind::SurveyTemplate => "SurveyTemplate",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! `build_app` gives the router; `prepare` opens the database and makes it
 //! ready; `serve` runs until SIGTERM or Ctrl-C.
 pub mod auth;
+pub mod care;
 pub mod clock;
 pub mod config;
 pub mod customers;

@@ -508,6 +508,7 @@ fn demo_task(
         step: None,
         remind_at: None,
         max_escalation: 1,
+        escalation_wait_hours: None,
         created_by: None,
     }
 }

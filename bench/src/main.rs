@@ -330,6 +330,7 @@ async fn generate(db: &sea_orm::DatabaseConnection, args: &Args) -> anyhow::Resu
                     step: None,
                     remind_at: Some(now - Duration::minutes(1)),
                     max_escalation: 1,
+                    escalation_wait_hours: None,
                     created_by: None,
                 });
                 if task_rows.len() == 1000 {

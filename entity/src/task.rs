@@ -26,6 +26,7 @@ pub struct Model {
     pub escalation_level: i32,
     pub max_escalation_level: i32,
     pub escalated_at: Option<DateTimeUtc>,
+    pub escalation_wait_hours: Option<i32>,
     pub created_by: Option<Uuid>,
     pub completed_by: Option<Uuid>,
     pub completed_at: Option<DateTimeUtc>,

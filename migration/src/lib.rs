@@ -9,6 +9,7 @@ mod m20261130_000004_sales;
 mod m20261130_000005_lead_intake;
 mod m20261130_000006_service;
 mod m20261201_000007_campaigns;
+mod m20261201_000008_care;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_lead_intake::Migration),
             Box::new(m20261130_000006_service::Migration),
             Box::new(m20261201_000007_campaigns::Migration),
+            Box::new(m20261201_000008_care::Migration),
         ]
     }
 }

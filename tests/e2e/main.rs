@@ -6,6 +6,7 @@ mod support;
 mod abuse;
 mod access_matrix;
 mod auth;
+mod care;
 mod customers;
 mod http_spec;
 mod ops;

@@ -12,11 +12,11 @@ const UPDATE: &str = "mutation($i: UpdateRepairOrderInput!) { updateRepairOrder(
 const STATUS: &str = "mutation($i: SetRepairOrderStatusInput!) { setRepairOrderStatus(input: $i) { order { status } userErrors { code message } } }";
 const DELIVER: &str = "mutation($i: DeliverRepairOrderInput!) { deliverRepairOrder(input: $i) { order { status paidFen receivableFen fixedFirstTime } userErrors { field code message } } }";
 const FORECAST: &str = "query($v: ID!) { serviceForecast(vehicleId: $v) { dueOn dueKm basis dailyKm lastServiceOn services } }";
-const TASKS: &str = "query($c: ID!) { tasks(first: 50, filter: {customerId: $c}) { edges { node { kind title status dueAt queue } } } }";
+pub(crate) const TASKS: &str = "query($c: ID!) { tasks(first: 50, filter: {customerId: $c}) { edges { node { kind title status dueAt queue } } } }";
 const CLAIM: &str = "mutation($i: FileWarrantyClaimInput!) { fileWarrantyClaim(input: $i) { claim { id status fileBy totalFen late } userErrors { field code message } } }";
 const STEP: &str = "mutation($i: AdvanceWarrantyClaimInput!) { advanceWarrantyClaim(input: $i) { claim { status late trackingNo paidFen customer { name } vehicle { vin } } userErrors { field code message } } }";
 
-async fn car(s: &Session<'_>, owner: &str, n: u32, delivered: &str, km: i32) -> String {
+pub(crate) async fn car(s: &Session<'_>, owner: &str, n: u32, delivered: &str, km: i32) -> String {
     let r = s
         .data(CAR, json!({"i": {"ownerId": owner, "vin": valid_vin(n), "brand": "长安福特", "model": "蒙迪欧", "deliveryDate": delivered, "mileageKm": km}}))
         .await;
@@ -26,7 +26,7 @@ async fn car(s: &Session<'_>, owner: &str, n: u32, delivered: &str, km: i32) -> 
         .to_string()
 }
 
-async fn open(s: &Session<'_>, vehicle: &str, kind: &str, km: i32) -> String {
+pub(crate) async fn open(s: &Session<'_>, vehicle: &str, kind: &str, km: i32) -> String {
     let r = s
         .data(OPEN, json!({"i": {"vehicleId": vehicle, "kind": kind, "mileageIn": km, "complaint": "保养，顺便看看刹车异响"}}))
         .await;
@@ -37,7 +37,7 @@ async fn open(s: &Session<'_>, vehicle: &str, kind: &str, km: i32) -> String {
 }
 
 /// Records one job and one part, finishes the work and hands the car back.
-async fn finish(s: &Session<'_>, order: &str, under_warranty: bool, paid: i64) -> Value {
+pub(crate) async fn finish(s: &Session<'_>, order: &str, under_warranty: bool, paid: i64) -> Value {
     let r = s
         .data(UPDATE, json!({"i": {"orderId": order, "diagnosis": "机油到期", "jobs": [{"description": "更换机油机滤", "hours": 1.5, "rateFen": 12000, "underWarranty": under_warranty}], "parts": [{"partNo": "FL-820S", "name": "机油滤清器", "quantity": 2, "unitPriceFen": 4550, "underWarranty": under_warranty}]}}))
         .await;
@@ -61,7 +61,7 @@ async fn finish(s: &Session<'_>, order: &str, under_warranty: bool, paid: i64) -
         .clone()
 }
 
-fn task<'a>(tasks: &'a Value, kind: &str, title_part: &str) -> Option<&'a Value> {
+pub(crate) fn task<'a>(tasks: &'a Value, kind: &str, title_part: &str) -> Option<&'a Value> {
     tasks["tasks"]["edges"].as_array().and_then(|e| {
         e.iter().map(|e| &e["node"]).find(|n| {
             n["kind"] == kind && n["title"].as_str().unwrap_or_default().contains(title_part)

@@ -90,6 +90,9 @@ pub struct ForecastOf(pub Uuid);
 /// The warranty claim of a repair order.
 #[derive(Clone, Copy, Hash, PartialEq, Eq)]
 pub struct ClaimOf(pub Uuid);
+/// How far a complaint's deadlines escalated.
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+pub struct EscalationOf(pub Uuid);
 /// A demo car by id.
 #[derive(Clone, Copy, Hash, PartialEq, Eq)]
 pub struct DemoCarKey(pub Uuid);
@@ -157,3 +160,4 @@ loader!(IntakeOf => intake::Backlog, |s, ids| intake::backlog(&s.db, &ids));
 loader!(RepairOrderKey => repair_order::Model, |s, ids| service::orders::by_ids(&s.db, &s.actor, &ids));
 loader!(ForecastOf => service_forecast::Model, |s, ids| forecast::of_vehicles(&s.db, &ids));
 loader!(ClaimOf => warranty_claim::Model, |s, ids| service::claims::of_orders(&s.db, &ids));
+loader!(EscalationOf => i32, |s, ids| crate::care::complaints::escalation_levels(&s.db, &ids));

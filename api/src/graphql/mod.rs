@@ -14,6 +14,10 @@ use async_graphql::{
 
 use crate::{
     auth,
+    care::{
+        self,
+        graphql::{Complaint, SurveyResponse},
+    },
     customers::{
         self,
         graphql::{Customer, CustomerLogEntry, Vehicle},
@@ -76,6 +80,10 @@ pub enum Node {
     WarrantyClaim(WarrantyClaim),
     /// A recall or service campaign.
     Campaign(Campaign),
+    /// A customer complaint.
+    Complaint(Complaint),
+    /// A customer's survey answers.
+    SurveyResponse(SurveyResponse),
 }
 
 async fn resolve_node(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
@@ -131,7 +139,15 @@ async fn resolve_node(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
         NodeKind::Campaign => service::campaigns::find(db, actor, uuid)
             .await?
             .map(|c| Node::Campaign(Campaign(c))),
-        NodeKind::CampaignVehicle => None,
+        NodeKind::Complaint => care::complaints::find(db, actor, uuid)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| Node::Complaint(Complaint(c))),
+        NodeKind::SurveyResponse => care::surveys::find(db, actor, uuid)
+            .await?
+            .map(|s| Node::SurveyResponse(SurveyResponse(s))),
+        NodeKind::CampaignVehicle | NodeKind::SurveyTemplate => None,
         NodeKind::Oem | NodeKind::DealerGroup | NodeKind::Notification | NodeKind::LeadSource => {
             None
         }
@@ -243,6 +259,7 @@ pub struct QueryRoot(
     customers::graphql::CustomerQuery,
     sales::graphql::SalesQuery,
     service::graphql::ServiceQuery,
+    care::graphql::CareQuery,
 );
 
 /// The root mutation.
@@ -254,6 +271,7 @@ pub struct MutationRoot(
     customers::graphql::CustomerMutation,
     sales::graphql::SalesMutation,
     service::graphql::ServiceMutation,
+    care::graphql::CareMutation,
 );
 
 /// The root subscription.

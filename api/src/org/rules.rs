@@ -126,6 +126,22 @@ store_settings! {
     complaint_response_hours: 1..=720 = 24;
     /// Hours within which a complaint must be resolved.
     complaint_resolution_hours: 1..=2160 = 72;
+    /// Hours within which a severe complaint must get a first response.
+    complaint_severe_response_hours: 1..=720 = 4;
+    /// Hours within which a severe complaint must be resolved.
+    complaint_severe_resolution_hours: 1..=2160 = 24;
+    /// Hours within which a minor complaint must get a first response.
+    complaint_minor_response_hours: 1..=720 = 48;
+    /// Hours within which a minor complaint must be resolved.
+    complaint_minor_resolution_hours: 1..=2160 = 168;
+    /// Days after closing a complaint by which the customer is revisited.
+    complaint_revisit_days: 0..=30 = 3;
+    /// Unanswered revisit attempts after which a revisit closes as
+    /// unreachable.
+    revisit_max_attempts: 1..=10 = 3;
+    /// An overall survey score (1-10) below this opens a complaint (1 =
+    /// never).
+    survey_complaint_below: 1..=10 = 6;
     /// Hours past a missed deadline before a complaint escalates to the OEM.
     complaint_oem_escalation_hours: 1..=2160 = 48;
     /// Months without a visit after which a customer counts as lapsed.
@@ -264,6 +280,30 @@ impl StoreSettings {
                 "serviceRevisitMinDays".into(),
                 "must not exceed serviceRevisitMaxDays".into(),
             ));
+        }
+        for (respond, resolve, name) in [
+            (
+                self.complaint_response_hours,
+                self.complaint_resolution_hours,
+                "complaintResolutionHours",
+            ),
+            (
+                self.complaint_severe_response_hours,
+                self.complaint_severe_resolution_hours,
+                "complaintSevereResolutionHours",
+            ),
+            (
+                self.complaint_minor_response_hours,
+                self.complaint_minor_resolution_hours,
+                "complaintMinorResolutionHours",
+            ),
+        ] {
+            if resolve < respond {
+                e.push((
+                    name.into(),
+                    "must not be shorter than its response hours".into(),
+                ));
+            }
         }
         if self.opening_hour >= self.closing_hour {
             e.push(("openingHour".into(), "must be before closingHour".into()));

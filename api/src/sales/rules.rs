@@ -222,6 +222,7 @@ pub fn first_response(from: DateTime<Utc>, due: DateTime<Utc>, model: Option<&st
         },
         queue: Some(Role::SalesConsultant),
         max_escalation: 1,
+        escalation_wait_hours: None,
     }
 }
 
@@ -251,6 +252,7 @@ pub fn next_follow_up(
         window: days_window(s, tz, today, 0, days, days),
         queue: Some(Role::SalesConsultant),
         max_escalation: 1,
+        escalation_wait_hours: None,
     }
 }
 

@@ -57,7 +57,12 @@ async fn vehicle(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Opt
     Ok(ctx.loader()?.load_one(VehicleKey(id)).await?.map(Vehicle))
 }
 
-async fn order(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<RepairOrder>> {
+/// A repair order by id through the request's loader (null if you may
+/// not see it).
+pub async fn order(
+    ctx: &Context<'_>,
+    id: uuid::Uuid,
+) -> async_graphql::Result<Option<RepairOrder>> {
     Ok(ctx
         .loader()?
         .load_one(RepairOrderKey(id))

@@ -140,6 +140,9 @@ pub struct TaskSpec {
     /// Escalation levels it may climb to when overdue (1 = store manager,
     /// 2 = dealer group / OEM).
     pub max_escalation: i32,
+    /// Hours an overdue task waits at one level before climbing to the
+    /// next; the store's `task_escalation_hours` when none.
+    pub escalation_wait_hours: Option<i32>,
 }
 
 /// When the assignee is reminded: `task_reminder_hours` before due, if that
@@ -221,6 +224,7 @@ pub fn after_delivery(
             window: revisit,
             queue: Some(Role::CareAgent),
             max_escalation: 1,
+            escalation_wait_hours: None,
         });
     } else if (today - delivered).num_days() <= s.late_delivery_revisit_days as i64 {
         let due = day_end(tz, open_day(s, today + Duration::days(1)));
@@ -239,6 +243,7 @@ pub fn after_delivery(
             },
             queue: Some(Role::CareAgent),
             max_escalation: 1,
+            escalation_wait_hours: None,
         });
     }
     let reminder_day = s.first_service_reminder_days as i64;
@@ -264,6 +269,7 @@ pub fn after_delivery(
             window: reminder,
             queue: Some(Role::ServiceAdvisor),
             max_escalation: 1,
+            escalation_wait_hours: None,
         });
     }
     out
@@ -301,6 +307,7 @@ pub fn maintenance_reminder(
         window,
         queue: Some(Role::ServiceAdvisor),
         max_escalation: 1,
+        escalation_wait_hours: None,
     }
 }
 
@@ -322,6 +329,7 @@ pub fn after_service(s: &StoreSettings, tz: Tz, closed_on: NaiveDate, vehicle: &
         window: days_window(s, tz, closed_on, min, max, max),
         queue: Some(Role::CareAgent),
         max_escalation: 1,
+        escalation_wait_hours: None,
     }
 }
 
@@ -349,6 +357,7 @@ pub fn claim_deadline(
         window: days_window(s, tz, serviced_on, 0, days, days),
         queue: Some(Role::WarrantyClerk),
         max_escalation: 1,
+        escalation_wait_hours: None,
     }
 }
 
@@ -368,6 +377,7 @@ pub fn campaign_contact(s: &StoreSettings, tz: Tz, today: NaiveDate, title: Stri
         window: days_window(s, tz, today, 0, 7, 14),
         queue: Some(Role::ServiceAdvisor),
         max_escalation: 1,
+        escalation_wait_hours: None,
     }
 }
 
@@ -384,6 +394,7 @@ pub fn claim_revisit(s: &StoreSettings, tz: Tz, approved_on: NaiveDate, vehicle:
         window: days_window(s, tz, approved_on, 0, 7, 7),
         queue: Some(Role::OemStaff),
         max_escalation: 0,
+        escalation_wait_hours: None,
     }
 }
 

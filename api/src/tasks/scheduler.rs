@@ -261,7 +261,10 @@ impl Scheduler {
         let ctx = Context::load(&txn, &candidates).await?;
         let (mut out, mut done) = (Vec::new(), Vec::new());
         for t in candidates {
-            let wait = Duration::hours(ctx.settings(t.store_id).task_escalation_hours as i64);
+            let hours = t
+                .escalation_wait_hours
+                .unwrap_or(ctx.settings(t.store_id).task_escalation_hours);
+            let wait = Duration::hours(hours as i64);
             if t.escalated_at.is_some_and(|at| at + wait > now) {
                 continue;
             }
@@ -282,7 +285,7 @@ impl Scheduler {
             }
             let level = t.escalation_level + 1;
             let vars = ctx.network_vars(&t);
-            for s in ctx.network_targets(t.store_id) {
+            for s in ctx.network_targets(&t) {
                 out.push(ctx.in_app(
                     &t,
                     s,
@@ -548,10 +551,14 @@ impl Context {
     }
 
     /// Beyond the store: its dealer group's managers, or the OEM's staff.
-    fn network_targets(&self, store: Uuid) -> Vec<Uuid> {
-        let Some(s) = self.stores.get(&store) else {
+    /// Who hears of a task climbing beyond the store: the dealer group's
+    /// managers, or the OEM's staff for a store outside a group. Complaints
+    /// go to the OEM in any case (DOMAIN.md: store manager, then OEM).
+    fn network_targets(&self, t: &task::Model) -> Vec<Uuid> {
+        let Some(s) = self.stores.get(&t.store_id) else {
             return Vec::new();
         };
+        let to_oem = t.kind == rules::TaskKind::ComplaintResponse.as_str();
         let group: Vec<Uuid> = self
             .staff
             .iter()
@@ -562,14 +569,15 @@ impl Context {
             })
             .map(|x| x.id)
             .collect();
-        if !group.is_empty() {
+        if !group.is_empty() && !to_oem {
             return group;
         }
-        self.staff
+        let oem = self
+            .staff
             .iter()
             .filter(|x| x.oem_id == s.oem_id && x.role == Role::OemStaff.as_str())
-            .map(|x| x.id)
-            .collect()
+            .map(|x| x.id);
+        group.iter().copied().chain(oem).collect()
     }
 
     fn in_app(

@@ -132,6 +132,9 @@ pub struct NewTask {
     pub remind_at: Option<DateTime<Utc>>,
     /// Highest escalation level.
     pub max_escalation: i32,
+    /// Hours at one escalation level before the next (the store's default
+    /// when none).
+    pub escalation_wait_hours: Option<i32>,
     /// Who caused it.
     pub created_by: Option<Uuid>,
 }
@@ -174,6 +177,7 @@ impl NewTask {
             rule_key: Set(rule_key),
             escalation_level: Set(0),
             max_escalation_level: Set(self.max_escalation),
+            escalation_wait_hours: Set(self.escalation_wait_hours),
             escalated_at: Set(None),
             created_by: Set(self.created_by),
             completed_by: Set(None),
@@ -271,6 +275,7 @@ pub async fn create_with_settings<C: ConnectionTrait>(
             step: about.step,
             remind_at: rules::remind_at(settings, spec.window.due, now),
             max_escalation: spec.max_escalation,
+            escalation_wait_hours: spec.escalation_wait_hours,
             created_by: about.created_by,
         })
         .collect();
@@ -747,6 +752,7 @@ pub async fn create_manual<C: ConnectionTrait + TransactionTrait>(
         } else {
             1
         },
+        escalation_wait_hours: None,
         created_by: Some(actor.staff_id),
     };
     let txn = db.begin().await?;
@@ -777,7 +783,13 @@ fn may_work_on(actor: &Actor, t: &task::Model) -> bool {
     own || queue || manager
 }
 
-async fn live_task<C: ConnectionTrait>(db: &C, actor: &Actor, id: &ID) -> ApiResult<task::Model> {
+/// A live task the actor may work on, by its global id; a userError on
+/// `taskId` otherwise.
+pub async fn live_task<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: &ID,
+) -> ApiResult<task::Model> {
     let uuid = ids::decode_field(id, NodeKind::Task, "taskId")?;
     let t = find(db, actor, uuid)
         .await?
@@ -899,6 +911,7 @@ pub async fn complete<C: ConnectionTrait + TransactionTrait>(
                 step: None,
                 remind_at: rules::remind_at(&settings, n.due_at, now),
                 max_escalation: t.max_escalation_level,
+                escalation_wait_hours: t.escalation_wait_hours,
                 created_by: Some(actor.staff_id),
             };
             Some(insert_task(&txn, row, now).await?)
@@ -919,7 +932,7 @@ pub async fn complete<C: ConnectionTrait + TransactionTrait>(
 
 /// Marks a live task done with its outcome; CONFLICT when it is no longer
 /// live (someone else finished it meanwhile).
-async fn mark_done<C: ConnectionTrait>(
+pub async fn mark_done<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
     outcome: &str,
@@ -1398,6 +1411,7 @@ pub async fn request_handover<C: ConnectionTrait + TransactionTrait>(
         step: None,
         remind_at: rules::remind_at(&settings, due, now),
         max_escalation: 1,
+        escalation_wait_hours: None,
         created_by: Some(actor.staff_id),
     };
     let t = insert_task(db, row, now).await?;
