@@ -120,10 +120,12 @@ fn sees_task(w: Who, t: T) -> bool {
     }
 }
 
-/// Whether `w` has work about `t` in their role's queue: the fixture
-/// recall's contact task for each car goes to its store's advisors.
+/// Whether `w` has work about `t` besides the fixture task: the fixture
+/// recall's contact task for each car goes to its store's advisors, and
+/// the deadlines of each customer's complaint to the care agent who
+/// recorded it.
 fn in_queue(w: Who, t: T) -> bool {
-    w == Who::Advisor && t.in_cq()
+    matches!(w, Who::Advisor | Who::Care) && t.in_cq()
 }
 
 /// The answer a store write gives: FORBIDDEN beyond the store, NOT_FOUND
@@ -153,6 +155,10 @@ struct Target {
     repair_order: String,
     appointment: String,
     claim: String,
+    /// The customer's complaint to care (through the OEM hotline, so that
+    /// OEM staff have it on their board) and its words.
+    care_complaint: String,
+    care_words: String,
 }
 
 impl Target {
@@ -165,6 +171,7 @@ impl Target {
             &self.plate,
             &self.log,
             &self.complaint,
+            &self.care_words,
         ]
     }
 }
@@ -222,7 +229,6 @@ async fn build_target(
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let _ = app;
     let l = owner
         .data(
             "mutation($i: CreateLeadInput!) { createLead(input: $i) { lead { id } userErrors { code } } }",
@@ -246,7 +252,10 @@ async fn build_target(
     );
     let (complaint, repair_order, appointment, claim) =
         service_records(advisor, clerk, &vehicle, n, name).await;
+    let (care_complaint, care_words) = care_records(app, &customer, &repair_order, n, name).await;
     Target {
+        care_complaint,
+        care_words,
         complaint,
         repair_order,
         appointment,
@@ -320,6 +329,42 @@ async fn service_records(
         .await;
     let claim = id(&c, &["fileWarrantyClaim", "claim", "id"]);
     (complaint, order, appointment, claim)
+}
+
+/// The care records of a fixture customer: a complaint received through
+/// the OEM hotline and a survey about the repair order (a good score:
+/// no complaint of its own). Returns the complaint's id and words.
+async fn care_records(
+    app: &TestApp,
+    customer: &str,
+    order: &str,
+    n: u32,
+    name: &str,
+) -> (String, String) {
+    let care = app.login(if n <= 3 { "cq.care" } else { "cd.care" }).await;
+    let words = format!("{name}投诉等待太久");
+    let c = care
+        .data(
+            "mutation($i: OpenComplaintInput!) { openComplaint(input: $i) { complaint { id } userErrors { code message } } }",
+            json!({"i": {"customerId": customer, "channel": "OEM_HOTLINE", "complaint": {"content": words, "category": "SERVICE", "repairOrderId": order}}}),
+        )
+        .await;
+    let id = c["openComplaint"]["complaint"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("complaint for {name}: {c}"))
+        .to_string();
+    let s = care
+        .data(
+            "mutation($i: RecordSurveyInput!) { recordSurvey(input: $i) { survey { id } complaint { id } userErrors { code message } } }",
+            json!({"i": {"customerId": customer, "eventId": order, "method": "LOUNGE", "answers": [{"key": "overall", "score": 9}, {"key": "comments", "text": format!("{name}说挺好")}]}}),
+        )
+        .await;
+    assert!(
+        s["recordSurvey"]["survey"]["id"].is_string(),
+        "survey for {name}: {s}"
+    );
+    assert!(s["recordSurvey"]["complaint"].is_null(), "{s}");
+    (id, words)
 }
 
 async fn fixture(app: &TestApp) -> Fix {
@@ -907,6 +952,85 @@ fn rows() -> Vec<Row> {
             vars: |_, t| json!({"i": {"code": "X-2", "title": " ", "kind": "RECALL", "startsOn": "2026-11-23", "vins": t.vin}}),
             status: |w, _| if w == Who::Oem { "user:REQUIRED" } else { "error:FORBIDDEN" },
             shows: never),
+        // ---- customer care
+        row!(&["Query.complaints", "Complaint.customer", "Complaint.vehicle", "Complaint.repairOrder", "Complaint.content", "Complaint.resolution", "Complaint.improvementPlan", "Complaint.actions", "ComplaintAction.note", "Complaint.survey", "SurveyResponse.customer", "SurveyResponse.answers"],
+            "{ complaints(first: 100) { edges { node { content resolution improvementPlan escalationLevel responseClock store { code } owner { name } customer { name mobile } vehicle { vin } repairOrder { complaint } actions { kind note } survey { overall answers { text } customer { name } } } } } }",
+            "complaints", targeted: false,
+            vars: no_vars,
+            status: |w, _| if matches!(w, Who::Sales1 | Who::Warranty) { "error:FORBIDDEN" } else { "data" },
+            shows: |w, t| !matches!(w, Who::Sales1 | Who::Warranty) && sees(w, t)),
+        row!(&["Query.complaint"],
+            "query($id: ID!) { complaint(id: $id) { content customer { name } } }",
+            "complaint", targeted: true,
+            vars: |_, t| json!({"id": t.care_complaint}),
+            status: |w, t| match w {
+                Who::Sales1 | Who::Warranty => "error:FORBIDDEN",
+                Who::Oem | Who::Admin => "data",
+                _ if t.in_cq() => "data",
+                _ => "null",
+            },
+            shows: |w, t| !matches!(w, Who::Sales1 | Who::Warranty) && sees(w, t)),
+        row!(&["Mutation.openComplaint"],
+            "mutation($i: OpenComplaintInput!) { openComplaint(input: $i) { userErrors { code } } }",
+            "openComplaint", targeted: true,
+            vars: |_, t| json!({"i": {"customerId": t.customer, "channel": "PHONE", "complaint": {"content": " ", "category": "SALES"}}}),
+            status: |w, t| match w {
+                Who::Advisor | Who::Care | Who::Manager => write(w, t, "user:REQUIRED"),
+                _ => "error:FORBIDDEN",
+            },
+            shows: never),
+        row!(&["Mutation.advanceComplaint"],
+            "mutation($i: AdvanceComplaintInput!) { advanceComplaint(input: $i) { userErrors { code } } }",
+            "advanceComplaint", targeted: true,
+            vars: |_, t| json!({"i": {"complaintId": t.care_complaint, "status": "OPEN"}}),
+            status: |w, t| match w {
+                Who::Sales1 | Who::Warranty | Who::Admin => "error:FORBIDDEN",
+                Who::Group if t.in_cq() => "error:FORBIDDEN",
+                Who::Oem => "user:INVALID",
+                _ if t.in_cq() => "user:INVALID",
+                _ => "user:NOT_FOUND",
+            },
+            shows: never),
+        row!(&["Mutation.recordRevisit"],
+            "mutation($i: RecordRevisitInput!) { recordRevisit(input: $i) { userErrors { code } } }",
+            "recordRevisit", targeted: true,
+            vars: |_, t| json!({"i": {"taskId": t.task, "reached": false}}),
+            status: revisit_work,
+            shows: never),
+        row!(&["Query.revisitScript"],
+            "query($t: ID!) { revisitScript(taskId: $t) { opening maxAttempts } }",
+            "revisitScript", targeted: true,
+            vars: |_, t| json!({"t": t.task}),
+            status: |w, t| if sees_task(w, t) { "data" } else { "null" },
+            shows: never),
+        row!(&["Mutation.recordSurvey"],
+            "mutation($i: RecordSurveyInput!) { recordSurvey(input: $i) { userErrors { code } } }",
+            "recordSurvey", targeted: true,
+            vars: |_, t| json!({"i": {"customerId": t.customer, "eventId": t.repair_order, "method": "PHONE", "answers": [{"key": "overall", "score": 0}]}}),
+            status: |w, t| match w {
+                Who::Advisor | Who::Care | Who::Manager => write(w, t, "user:OUT_OF_RANGE"),
+                _ => "error:FORBIDDEN",
+            },
+            shows: never),
+        row!(&["Query.csi", "CsiRow.staff"],
+            "{ csi(from: \"2026-11-01\", to: \"2026-11-30\") { store { code } staff { name } responses csi } }",
+            "csi", targeted: false,
+            vars: no_vars,
+            status: |w, _| only(&[Who::Care, Who::Manager, Who::Group, Who::Oem, Who::Admin], w),
+            shows: never),
+        row!(&["Query.surveyTemplate"],
+            "{ surveyTemplate(kind: AFTER_SALE) { owner questions { key } } }",
+            "surveyTemplate", targeted: false,
+            vars: no_vars, status: data, shows: never),
+        row!(&["Mutation.saveSurveyTemplate"],
+            "mutation($i: SaveSurveyTemplateInput!) { saveSurveyTemplate(input: $i) { userErrors { code } } }",
+            "saveSurveyTemplate", targeted: false,
+            vars: |_, _| json!({"i": {"kind": "AFTER_SALE", "name": "x", "questions": []}}),
+            status: |w, _| match w {
+                Who::Manager | Who::Oem | Who::Admin => "user:INVALID",
+                _ => "error:FORBIDDEN",
+            },
+            shows: never),
         row!(&["Mutation.deactivateStaff"],
             "mutation($i: DeactivateStaffInput!) { deactivateStaff(input: $i) { userErrors { code } } }",
             "deactivateStaff", targeted: false,
@@ -972,9 +1096,20 @@ fn store_level_data(w: Who, _: T) -> &'static str {
 
 /// completeTask / cancelTask on the fixture task about `t`.
 fn task_work(w: Who, t: T) -> &'static str {
+    task_step(w, t, "user:REQUIRED")
+}
+
+/// recordRevisit on the fixture task about `t` (not a revisit: INVALID for
+/// whoever may work on it).
+fn revisit_work(w: Who, t: T) -> &'static str {
+    task_step(w, t, "user:INVALID")
+}
+
+/// A step on the fixture task about `t` whose input then fails with `ok`.
+fn task_step(w: Who, t: T, ok: &'static str) -> &'static str {
     let mine = (w == Who::Sales1 && t == T::Own) || (w == Who::Manager && t.in_cq());
     if mine {
-        "user:REQUIRED"
+        ok
     } else if sees_task(w, t) {
         "user:NOT_ALLOWED"
     } else {
@@ -996,8 +1131,11 @@ const INTROSPECT: &str = "{ __schema { queryType { fields { name } } mutationTyp
   types { name kind fields { name type { name kind ofType { name kind ofType { name kind ofType { name kind } } } } } } } }";
 
 /// Types whose values are a customer's personal data or hang off one.
-const CUSTOMER_TYPES: [&str; 12] = [
+const CUSTOMER_TYPES: [&str; 15] = [
     "CampaignVehicle",
+    "Complaint",
+    "ComplaintAction",
+    "SurveyResponse",
     "RepairOrder",
     "ServiceAppointment",
     "Lead",
@@ -1073,6 +1211,11 @@ async fn required_rows(app: &TestApp) -> BTreeSet<String> {
         "Task.reason",
         "Task.outcome",
         "Notification.body",
+        "Complaint.content",
+        "Complaint.resolution",
+        "Complaint.improvementPlan",
+        "ComplaintAction.note",
+        "SurveyResponse.answers",
     ] {
         need.insert(text.to_string());
     }
