@@ -139,7 +139,16 @@ async fn worker(
         if forecasts > 0 {
             println!("forecasts repredicted={forecasts}");
         }
-        if busy || leads.made > 0 || forecasts > 0 {
+        let retention = api::care::retention::run_due(&state.db, state.clock.now())
+            .await
+            .map_err(|e| anyhow::anyhow!("retention pass failed: {e:?}"))?;
+        if retention.stores > 0 {
+            println!(
+                "retention stores={} customers={} flagged={}",
+                retention.stores, retention.customers, retention.flagged
+            );
+        }
+        if busy || leads.made > 0 || forecasts > 0 || retention.stores > 0 {
             idle = 0;
         } else {
             idle += 1;

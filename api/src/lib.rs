@@ -100,14 +100,23 @@ pub fn build_app(state: AppState) -> axum::Router {
 }
 
 /// Serves on `listener` until shutdown is signalled; runs the lead intake
-/// worker and the service forecast pass beside it, and the scheduler when
-/// configured.
+/// worker and the service forecast pass beside it, and the scheduler and
+/// the daily retention pass when configured.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
     tasks::events::start_relay(&state.db, true);
     let interval = state.config.scheduler_interval_secs;
     let scheduler = (interval > 0).then(|| {
         let s = tasks::scheduler::Scheduler::for_app(&state);
         tokio::spawn(s.run(std::time::Duration::from_secs(interval)))
+    });
+    // The daily retention pass runs with the scheduler (each store once a
+    // day, whichever process gets there first).
+    let retention = (interval > 0).then(|| {
+        tokio::spawn(care::retention::run(
+            state.db.clone(),
+            state.clock.clone(),
+            std::time::Duration::from_secs(60),
+        ))
     });
     let intake = tokio::spawn(sales::intake::run(
         state.db.clone(),
@@ -124,7 +133,7 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> any
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    if let Some(s) = scheduler {
+    for s in [scheduler, retention].into_iter().flatten() {
         s.abort();
     }
     intake.abort();

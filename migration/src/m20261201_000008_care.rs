@@ -1,6 +1,8 @@
 //! Customer care: complaints with their action log, satisfaction surveys
-//! (templates and answers), revisit attempts, and the wait before an
-//! overdue task climbs to the next level when its rule sets one.
+//! (templates and answers), revisit attempts, each customer's standing
+//! (lifecycle stage, risks, value and segment) kept by the daily retention
+//! pass with its per-store claim, win-back attempts, and the wait before
+//! an overdue task climbs to the next level when its rule sets one.
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::helpers::{a, fk, index};
@@ -105,6 +107,53 @@ impl MigrationTrait for Migration {
         fk(&mut t, "task_id", "task");
         m.create_table(t).await?;
 
+        let mut t = Table::create();
+        t.table(a("customer_standing"))
+            .col(uuid(a("customer_id")).primary_key())
+            .col(uuid(a("store_id")))
+            .col(string(a("stage")))
+            .col(string(a("segment")))
+            .col(string(a("risks")))
+            .col(boolean(a("at_risk")))
+            .col(date_null(a("at_risk_since")))
+            .col(date_null(a("last_visit_on")))
+            .col(integer(a("visits_12m")))
+            .col(integer(a("vehicles")))
+            .col(big_integer(a("sales_revenue_fen")))
+            .col(big_integer(a("service_revenue_fen")))
+            .col(big_integer(a("revenue_fen")))
+            .col(big_integer(a("ltv_fen")))
+            .col(date(a("computed_on")));
+        fk(&mut t, "customer_id", "customer");
+        fk(&mut t, "store_id", "store");
+        m.create_table(t).await?;
+
+        let mut t = Table::create();
+        t.table(a("retention_run"))
+            .col(uuid(a("store_id")).primary_key())
+            .col(date_null(a("last_day")))
+            .col(timestamp_with_time_zone(a("next_at")))
+            .col(integer(a("customers")))
+            .col(integer(a("flagged")));
+        fk(&mut t, "store_id", "store");
+        m.create_table(t).await?;
+
+        let mut t = Table::create();
+        t.table(a("win_back_attempt"))
+            .col(pk_uuid(a("id")))
+            .col(uuid(a("store_id")))
+            .col(uuid(a("customer_id")))
+            .col(uuid_null(a("task_id")))
+            .col(uuid(a("staff_id")))
+            .col(string(a("reason")))
+            .col(big_integer(a("cost_fen")))
+            .col(date(a("attempted_on")))
+            .col(string(a("result")))
+            .col(text_null(a("note")))
+            .col(timestamp_with_time_zone(a("created_at")));
+        fk(&mut t, "customer_id", "customer");
+        m.create_table(t).await?;
+
         m.alter_table(
             Table::alter()
                 .table(a("task"))
@@ -148,6 +197,23 @@ impl MigrationTrait for Migration {
                 &["customer_id"][..],
             ),
             ("ix_revisit_attempt", "revisit_attempt", &["task_id"][..]),
+            // The value list: a store's customers by lifetime value, and
+            // its at-risk and stage filters.
+            (
+                "ix_standing_value",
+                "customer_standing",
+                &["store_id", "ltv_fen", "customer_id"][..],
+            ),
+            (
+                "ix_standing_risk",
+                "customer_standing",
+                &["store_id", "at_risk"][..],
+            ),
+            (
+                "ix_win_back_customer",
+                "win_back_attempt",
+                &["customer_id"][..],
+            ),
         ] {
             m.create_index(index(name, table, cols, false)).await?;
         }
@@ -163,6 +229,9 @@ impl MigrationTrait for Migration {
         )
         .await?;
         for t in [
+            "win_back_attempt",
+            "retention_run",
+            "customer_standing",
             "revisit_attempt",
             "survey_response",
             "survey_template",

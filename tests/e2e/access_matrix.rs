@@ -332,8 +332,9 @@ async fn service_records(
 }
 
 /// The care records of a fixture customer: a complaint received through
-/// the OEM hotline and a survey about the repair order (a good score:
-/// no complaint of its own). Returns the complaint's id and words.
+/// the OEM hotline, a survey about the repair order (a good score: no
+/// complaint of its own) and a win-back attempt whose note names them.
+/// Returns the complaint's id and words.
 async fn care_records(
     app: &TestApp,
     customer: &str,
@@ -364,6 +365,13 @@ async fn care_records(
         "survey for {name}: {s}"
     );
     assert!(s["recordSurvey"]["complaint"].is_null(), "{s}");
+    let w = care
+        .data(
+            "mutation($i: RecordWinBackInput!) { recordWinBack(input: $i) { attempt { result } userErrors { code } } }",
+            json!({"i": {"customerId": customer, "reason": "PRICE", "result": "PENDING", "note": format!("{name}嫌保养贵")}}),
+        )
+        .await;
+    assert_eq!(w["recordWinBack"]["attempt"]["result"], "PENDING", "{w}");
     (id, words)
 }
 
@@ -410,6 +418,8 @@ async fn fixture(app: &TestApp) -> Fix {
         )
         .await;
     assert_eq!(r["createCampaign"]["affected"], 5, "{r}");
+    // The daily retention pass gives every customer a standing.
+    assert_eq!(app.retention().await.stores, 2);
     let m = app.login("cq.manager").await;
     let store = m.data("{ myStore { id } }", json!({})).await["myStore"]["id"]
         .as_str()
@@ -1031,6 +1041,23 @@ fn rows() -> Vec<Row> {
                 _ => "error:FORBIDDEN",
             },
             shows: never),
+        row!(&["Query.customerStanding", "CustomerStanding.customer", "CustomerStanding.winBacks", "WinBackAttempt.note"],
+            "query($c: ID!) { customerStanding(customerId: $c) { stage segment risks lifetimeValueFen customer { name mobile } winBacks { reason note } } }",
+            "customerStanding", targeted: true,
+            vars: |_, t| json!({"c": t.customer}), status: data_if_seen, shows: sees),
+        row!(&["Query.customerValues"],
+            "{ customerValues(first: 100) { edges { node { stage segment revenueFen customer { name mobile } } } } }",
+            "customerValues", targeted: false,
+            vars: no_vars, status: data, shows: sees),
+        row!(&["Mutation.recordWinBack"],
+            "mutation($i: RecordWinBackInput!) { recordWinBack(input: $i) { userErrors { code } } }",
+            "recordWinBack", targeted: true,
+            vars: |_, t| json!({"i": {"customerId": t.customer, "result": "PENDING"}}),
+            status: |w, t| match w {
+                Who::Warranty => "error:FORBIDDEN",
+                _ => write(w, t, "user:REQUIRED"),
+            },
+            shows: never),
         row!(&["Mutation.deactivateStaff"],
             "mutation($i: DeactivateStaffInput!) { deactivateStaff(input: $i) { userErrors { code } } }",
             "deactivateStaff", targeted: false,
@@ -1131,8 +1158,10 @@ const INTROSPECT: &str = "{ __schema { queryType { fields { name } } mutationTyp
   types { name kind fields { name type { name kind ofType { name kind ofType { name kind ofType { name kind } } } } } } } }";
 
 /// Types whose values are a customer's personal data or hang off one.
-const CUSTOMER_TYPES: [&str; 15] = [
+const CUSTOMER_TYPES: [&str; 17] = [
     "CampaignVehicle",
+    "CustomerStanding",
+    "WinBackAttempt",
     "Complaint",
     "ComplaintAction",
     "SurveyResponse",
@@ -1216,6 +1245,7 @@ async fn required_rows(app: &TestApp) -> BTreeSet<String> {
         "Complaint.improvementPlan",
         "ComplaintAction.note",
         "SurveyResponse.answers",
+        "WinBackAttempt.note",
     ] {
         need.insert(text.to_string());
     }

@@ -455,3 +455,132 @@ async fn stores_and_oems_set_their_own_questionnaires() {
         .await;
     assert_eq!(crate::support::error_code(&denied), "FORBIDDEN");
 }
+
+const STANDING: &str = "query($c: ID!) { customerStanding(customerId: $c) { stage segment risks atRisk atRiskSince visitsPerYear vehicles lifetimeValueFen winBacks { reason result costFen } } }";
+const WIN_BACK: &str = "mutation($i: RecordWinBackInput!) { recordWinBack(input: $i) { attempt { reason result } userErrors { field code message } } }";
+
+#[tokio::test]
+async fn a_new_owner_who_stops_coming_declines_is_flagged_for_win_back_and_is_lost() {
+    let app = crate::support::spawn_app().await;
+    let adv = app.login("cq.advisor").await;
+    let owner = adv.create_customer("新车主", "13900009999", false).await;
+    let v = car(&adv, &owner, 304, "2026-11-23", 10).await;
+    let r = app.retention().await;
+    assert_eq!(r.stores, 2, "both demo stores, once each: {r:?}");
+    assert_eq!(app.retention().await.stores, 0, "once a day");
+    let care = app.login("cq.care").await;
+    let s = care.data(STANDING, json!({"c": owner})).await;
+    assert_eq!(
+        (
+            &s["customerStanding"]["stage"],
+            &s["customerStanding"]["atRisk"],
+            &s["customerStanding"]["vehicles"]
+        ),
+        (&json!("NEW_OWNER"), &json!(false), &json!(1))
+    );
+    // No purchase here: 3 cars at the assumed 150,000 yuan plus 3 % finance.
+    assert_eq!(s["customerStanding"]["lifetimeValueFen"], 46_350_000);
+
+    // The first service is predicted; a month past it without a visit the
+    // owner is declining, at risk, and care gets a win-back contact.
+    let f = adv
+        .data(
+            "query($v: ID!) { serviceForecast(vehicleId: $v) { dueOn } }",
+            json!({"v": v}),
+        )
+        .await;
+    let due = chrono::NaiveDate::parse_from_str(
+        f["serviceForecast"]["dueOn"].as_str().unwrap_or_default(),
+        "%Y-%m-%d",
+    )
+    .expect("a predicted first service");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+    app.clock
+        .advance(Duration::days((due - today).num_days() + 30));
+    app.retention().await;
+    let care = app.login("cq.care").await;
+    let s = care.data(STANDING, json!({"c": owner})).await;
+    assert_eq!(
+        s["customerStanding"]["stage"], "NEW_OWNER",
+        "within the 30-day margin"
+    );
+    app.clock.advance(Duration::days(1));
+    // Two passes at once (two workers): each store is done exactly once.
+    let (a, b) = tokio::join!(app.retention(), app.retention());
+    assert_eq!(a.stores + b.stores, 2, "{a:?} {b:?}");
+    assert_eq!(a.flagged + b.flagged, 1);
+    let care = app.login("cq.care").await;
+    let s = care.data(STANDING, json!({"c": owner})).await;
+    let st = &s["customerStanding"];
+    assert_eq!(
+        (&st["stage"], &st["risks"], &st["atRisk"]),
+        (
+            &json!("DECLINING"),
+            &json!(["OVERDUE_SERVICE"]),
+            &json!(true)
+        )
+    );
+    let t = task_id(&care, &owner, "客户挽回").await;
+    assert!(!t.is_empty());
+
+    // A win-back attempt needs a reason; PENDING keeps the contact open,
+    // LOST closes it.
+    let bad = care
+        .data(
+            WIN_BACK,
+            json!({"i": {"customerId": owner, "result": "PENDING"}}),
+        )
+        .await;
+    assert_eq!(codes(&bad["recordWinBack"]), ["REQUIRED"]);
+    assert_eq!(
+        bad["recordWinBack"]["userErrors"][0]["field"],
+        json!(["input", "reason"])
+    );
+    let r = care
+        .data(WIN_BACK, json!({"i": {"customerId": owner, "reason": "DISTANCE", "costFen": 20000, "result": "PENDING", "note": "搬到了北碚"}}))
+        .await;
+    assert_eq!(
+        r["recordWinBack"]["attempt"],
+        json!({"reason": "DISTANCE", "result": "PENDING"}),
+        "{r}"
+    );
+    task_id(&care, &owner, "客户挽回").await;
+    care.data(
+        WIN_BACK,
+        json!({"i": {"customerId": owner, "reason": "DISTANCE", "result": "LOST"}}),
+    )
+    .await;
+    let s = care.data(STANDING, json!({"c": owner})).await;
+    assert_eq!(
+        s["customerStanding"]["winBacks"],
+        json!([{"reason": "DISTANCE", "result": "LOST", "costFen": 0}, {"reason": "DISTANCE", "result": "PENDING", "costFen": 20000}])
+    );
+    let t = care.data(REVISITS, json!({"c": owner})).await;
+    assert!(
+        !t.to_string()
+            .contains("\"status\":\"OPEN\",\"title\":\"客户挽回"),
+        "{t}"
+    );
+
+    // A year after delivery without a visit: lost. The value list shows
+    // the customer with the store's others, highest value first.
+    let until = chrono::NaiveDate::from_ymd_opt(2027, 11, 24).expect("date");
+    let now = api::Clock::now(&app.clock).date_naive();
+    app.clock.advance(Duration::days((until - now).num_days()));
+    app.retention().await;
+    let m = app.login("cq.manager").await;
+    let s = m.data(STANDING, json!({"c": owner})).await;
+    assert_eq!(s["customerStanding"]["stage"], "LOST");
+    let list = m
+        .data(
+            "{ customerValues(first: 100, filter: {stage: [LOST]}) { edges { node { stage lifetimeValueFen customer { name } } } } }",
+            json!({}),
+        )
+        .await;
+    let names = list.to_string();
+    assert!(names.contains("新车主"), "{names}");
+    // A consultant who is not responsible for them sees nothing of them.
+    let s1 = app.login("cq.sales1").await;
+    let hidden = s1.data(STANDING, json!({"c": owner})).await;
+    assert_eq!(hidden["customerStanding"], Value::Null);
+}

@@ -102,6 +102,13 @@ impl TestApp {
             .expect("tick")
     }
 
+    /// Runs the daily retention pass at the test clock's time.
+    pub async fn retention(&self) -> api::care::retention::PassReport {
+        api::care::retention::run_due(&self.state.db, api::Clock::now(&self.clock))
+            .await
+            .expect("retention pass")
+    }
+
     /// A plain GET of `path` (e.g. `/healthz`).
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http

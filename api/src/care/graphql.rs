@@ -3,15 +3,19 @@
 //! Thin: every decision is in the rooms beside.
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{complaint, complaint_action, revisit_attempt, survey_response, survey_template};
+use entity::{
+    complaint, complaint_action, customer_standing, revisit_attempt, survey_response,
+    survey_template, win_back_attempt,
+};
 
 use super::{
     complaints::{self, AdvanceComplaintInput, ComplaintFilter, OpenComplaintInput},
+    retention::{self, CustomerValueFilter, RecordWinBackInput},
     revisits::{self, RecordRevisitInput, RevisitOutcome},
     rules::{
         self, Answer, ComplaintActionKind, ComplaintCategory, ComplaintCause, ComplaintChannel,
-        ComplaintStatus, Department, Question, QuestionKind, RevisitMethod, Severity, SlaState,
-        SurveyKind,
+        ComplaintStatus, Department, LeaveReason, Question, QuestionKind, RevisitMethod, Risk,
+        Segment, Severity, SlaState, Stage, SurveyKind, WinBackResult,
     },
     surveys::{self, CsiBy, CsiRow, RecordSurveyInput, Recorded, SaveSurveyTemplateInput},
 };
@@ -463,6 +467,122 @@ impl CsiRow {
     }
 }
 
+/// Where a customer stands, as the daily retention pass last saw them.
+pub struct CustomerStanding(pub customer_standing::Model);
+
+#[Object]
+impl CustomerStanding {
+    /// The customer (null if you may not see them).
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        Ok(ctx
+            .loader()?
+            .load_one(CustomerKey(self.0.customer_id))
+            .await?
+            .map(Customer))
+    }
+    /// Lifecycle stage.
+    async fn stage(&self) -> Stage {
+        Stage::parse(&self.0.stage).unwrap_or(Stage::Prospect)
+    }
+    /// Pareto segment by revenue within the store.
+    async fn segment(&self) -> Segment {
+        Segment::parse(&self.0.segment).unwrap_or(Segment::C)
+    }
+    /// Why they may be drifting away.
+    async fn risks(&self) -> Vec<Risk> {
+        retention::risks_of(&self.0)
+    }
+    /// Whether they are at risk.
+    async fn at_risk(&self) -> bool {
+        self.0.at_risk
+    }
+    /// Since when they have been at risk.
+    async fn at_risk_since(&self) -> Option<NaiveDate> {
+        self.0.at_risk_since
+    }
+    /// Their last service visit.
+    async fn last_visit_on(&self) -> Option<NaiveDate> {
+        self.0.last_visit_on
+    }
+    /// Service visits in the last 12 months.
+    async fn visits_per_year(&self) -> i32 {
+        self.0.visits_12m
+    }
+    /// Vehicles they own.
+    async fn vehicles(&self) -> i32 {
+        self.0.vehicles
+    }
+    /// What their cars cost them here, fen.
+    async fn sales_revenue_fen(&self) -> i64 {
+        self.0.sales_revenue_fen
+    }
+    /// What their service visits brought, fen.
+    async fn service_revenue_fen(&self) -> i64 {
+        self.0.service_revenue_fen
+    }
+    /// Revenue in all, fen.
+    async fn revenue_fen(&self) -> i64 {
+        self.0.revenue_fen
+    }
+    /// Revenue per vehicle, fen.
+    async fn revenue_per_vehicle_fen(&self) -> i64 {
+        self.0.revenue_fen / i64::from(self.0.vehicles.max(1))
+    }
+    /// Lifetime value estimate, fen (DOMAIN.md; inputs are store settings).
+    async fn lifetime_value_fen(&self) -> i64 {
+        self.0.ltv_fen
+    }
+    /// The store day it was computed for.
+    async fn computed_on(&self) -> NaiveDate {
+        self.0.computed_on
+    }
+    /// Win-back attempts, newest first.
+    async fn win_backs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WinBackAttempt>> {
+        let shown = sees(ctx, self.0.customer_id).await?;
+        Ok(retention::attempts(ctx.db()?, self.0.customer_id)
+            .await?
+            .into_iter()
+            .map(|a| WinBackAttempt(a, shown))
+            .collect())
+    }
+}
+
+/// One attempt to win a customer back.
+pub struct WinBackAttempt(win_back_attempt::Model, bool);
+
+#[Object]
+impl WinBackAttempt {
+    /// Why they left.
+    async fn reason(&self) -> LeaveReason {
+        LeaveReason::parse(&self.0.reason).unwrap_or(LeaveReason::Other)
+    }
+    /// What it cost, fen.
+    async fn cost_fen(&self) -> i64 {
+        self.0.cost_fen
+    }
+    /// When.
+    async fn attempted_on(&self) -> NaiveDate {
+        self.0.attempted_on
+    }
+    /// How it ended.
+    async fn result(&self) -> WinBackResult {
+        WinBackResult::parse(&self.0.result).unwrap_or(WinBackResult::Pending)
+    }
+    /// Notes (null if you may not see the customer).
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref().filter(|_| self.1)
+    }
+    /// Who tried.
+    async fn staff(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Staff>> {
+        staff(ctx, Some(self.0.staff_id)).await
+    }
+}
+
+payload!(
+    /// Result of recording a win-back attempt.
+    WinBackPayload { attempt: WinBackAttempt }
+);
+
 payload!(
     /// Result of a change to a complaint.
     ComplaintPayload { complaint: Complaint }
@@ -622,6 +742,51 @@ impl CareQuery {
         }))
     }
 
+    /// Where a customer stands: lifecycle stage, risks, value and segment
+    /// (null if you may not see them, or before the first daily pass).
+    async fn customer_standing(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+    ) -> async_graphql::Result<Option<CustomerStanding>> {
+        let Some(id) = ids::decode(&customer_id, NodeKind::Customer) else {
+            return Ok(None);
+        };
+        Ok(retention::standing(ctx.db()?, ctx.actor()?, id)
+            .await?
+            .map(CustomerStanding))
+    }
+
+    /// The customers you may see by lifetime value, highest first: who
+    /// brings the revenue, who is at risk, by stage and segment.
+    async fn customer_values(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CustomerValueFilter>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Conn<CustomerStanding>> {
+        let n = crate::customers::forecast::page_size(first)?;
+        let (rows, more) = retention::by_value(
+            ctx.db()?,
+            ctx.actor()?,
+            &filter.unwrap_or_default(),
+            n,
+            after.as_deref(),
+        )
+        .await?;
+        let mut c = Conn::with_additional_fields(
+            after.is_some(),
+            more,
+            crate::graphql::connection::Counted { total_count: 0 },
+        );
+        c.edges.extend(
+            rows.into_iter()
+                .map(|(k, r)| async_graphql::connection::Edge::new(k, CustomerStanding(r))),
+        );
+        Ok(c)
+    }
+
     /// Customer satisfaction (CSI) per store or per staff member rated,
     /// for surveys answered from `from` to `to` (store days, inclusive).
     async fn csi(
@@ -690,6 +855,20 @@ impl CareMutation {
                 user_errors,
             },
         })
+    }
+
+    /// Records an attempt to win back a customer: why they left, what it
+    /// cost and how it ended; WON_BACK or LOST closes their win-back
+    /// contact.
+    async fn record_win_back(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordWinBackInput,
+    ) -> async_graphql::Result<WinBackPayload> {
+        WinBackPayload::from_result(
+            retention::record_win_back(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
+            |a| WinBackAttempt(a, true),
+        )
     }
 
     /// Records a survey taken outside a revisit (a lounge interview, a

@@ -7,6 +7,7 @@
 //! back: a complaint reads how far its tasks escalated.
 pub mod complaints;
 pub mod graphql;
+pub mod retention;
 pub mod revisits;
 pub mod rules;
 pub mod surveys;

@@ -514,6 +514,216 @@ pub fn gives_up(s: &StoreSettings, failed_attempts: u64) -> bool {
     failed_attempts >= s.revisit_max_attempts as u64
 }
 
+labeled_enum! {
+    /// Where a customer is in their life with the store.
+    Stage {
+        Prospect = "PROSPECT" ("Prospect", "潜在客户"),
+        NewOwner = "NEW_OWNER" ("New owner", "新车主"),
+        Developing = "DEVELOPING" ("Developing", "成长期"),
+        Loyal = "LOYAL" ("Loyal", "忠诚客户"),
+        Declining = "DECLINING" ("Declining", "衰退期"),
+        Lost = "LOST" ("Lost", "流失客户"),
+    }
+}
+
+labeled_enum! {
+    /// Why a customer may be drifting away.
+    Risk {
+        OverdueService = "OVERDUE_SERVICE" ("Overdue for service", "保养逾期未回厂"),
+        OpenComplaint = "OPEN_COMPLAINT" ("Unresolved complaint", "投诉未解决"),
+        LowSatisfaction = "LOW_SATISFACTION" ("Low satisfaction", "满意度低"),
+        WarrantyEnding = "WARRANTY_ENDING" ("Warranty about to end", "保修即将到期"),
+    }
+}
+
+labeled_enum! {
+    /// The Pareto segment of a customer by revenue within the store.
+    Segment {
+        A = "A" ("A: the top 20% of revenue", "A 核心客户"),
+        B = "B" ("B: the next 30%", "B 重要客户"),
+        C = "C" ("C: the rest", "C 一般客户"),
+    }
+}
+
+labeled_enum! {
+    /// Why a customer left, as a win-back attempt finds out.
+    LeaveReason {
+        Price = "PRICE" ("Price", "价格"),
+        Distance = "DISTANCE" ("Distance", "距离远"),
+        ServiceQuality = "SERVICE_QUALITY" ("Service quality", "服务质量"),
+        SoldCar = "SOLD_CAR" ("Sold the car", "已卖车"),
+        Moved = "MOVED" ("Moved away", "搬迁"),
+        Other = "OTHER" ("Other", "其他"),
+    }
+}
+
+labeled_enum! {
+    /// How a win-back attempt ended.
+    WinBackResult {
+        WonBack = "WON_BACK" ("Won back", "已挽回"),
+        Pending = "PENDING" ("Still deciding", "待跟进"),
+        Lost = "LOST" ("Lost for good", "确认流失"),
+    }
+}
+
+/// The rule name of a win-back contact.
+pub const WIN_BACK: &str = "win_back";
+
+/// What the retention pass knows of a customer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StandingFacts {
+    /// Vehicles they own.
+    pub vehicles: i32,
+    /// The earliest delivery of one of them.
+    pub first_delivery: Option<NaiveDate>,
+    /// Their last service visit.
+    pub last_visit: Option<NaiveDate>,
+    /// Service visits in the last 12 months.
+    pub visits_12m: i32,
+    /// Service visits in the last 24 months.
+    pub visits_24m: i32,
+    /// The soonest predicted next service of their cars.
+    pub next_service_due: Option<NaiveDate>,
+    /// Complaints not yet resolved.
+    pub open_complaints: i32,
+    /// A survey in the last 12 months below the store's threshold.
+    pub low_satisfaction: bool,
+    /// The soonest warranty end still ahead.
+    pub warranty_ends: Option<NaiveDate>,
+    /// Cars bought here.
+    pub cars_bought: i32,
+    /// What they paid for them, fen.
+    pub sales_revenue_fen: i64,
+    /// Service revenue, fen, in all.
+    pub service_revenue_fen: i64,
+    /// Service revenue, fen, in the last 12 months.
+    pub service_revenue_12m_fen: i64,
+}
+
+fn months_after(d: NaiveDate, months: i32) -> NaiveDate {
+    d.checked_add_months(chrono::Months::new(months.max(0) as u32))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// The risks a customer shows today.
+pub fn risks(s: &StoreSettings, f: &StandingFacts, today: NaiveDate) -> Vec<Risk> {
+    let mut out = Vec::new();
+    let margin = Duration::days(s.retention_margin_days as i64);
+    if f.next_service_due.is_some_and(|d| d + margin < today) {
+        out.push(Risk::OverdueService);
+    }
+    if f.open_complaints > 0 {
+        out.push(Risk::OpenComplaint);
+    }
+    if f.low_satisfaction {
+        out.push(Risk::LowSatisfaction);
+    }
+    let horizon = today + Duration::days(s.warranty_ending_days as i64);
+    if f.warranty_ends.is_some_and(|e| e >= today && e <= horizon) {
+        out.push(Risk::WarrantyEnding);
+    }
+    out
+}
+
+/// The lifecycle stage from the customer's history: no car is a prospect;
+/// no visit for `lapsed_after_months` is lost; overdue for service past
+/// the margin is declining; in the first year a new owner; with
+/// `loyal_visits` visits in two years loyal; otherwise developing.
+pub fn stage(s: &StoreSettings, f: &StandingFacts, today: NaiveDate) -> Stage {
+    if f.vehicles == 0 {
+        return Stage::Prospect;
+    }
+    let since = f.last_visit.or(f.first_delivery);
+    if since.is_some_and(|d| months_after(d, s.lapsed_after_months) <= today) {
+        return Stage::Lost;
+    }
+    let margin = Duration::days(s.retention_margin_days as i64);
+    if f.next_service_due.is_some_and(|d| d + margin < today) {
+        return Stage::Declining;
+    }
+    if f.first_delivery
+        .is_some_and(|d| months_after(d, 12) > today)
+    {
+        return Stage::NewOwner;
+    }
+    if f.visits_24m >= s.loyal_visits {
+        return Stage::Loyal;
+    }
+    Stage::Developing
+}
+
+/// Lifetime value as the trade counts it (DOMAIN.md): the cars a customer
+/// is likely to buy in a lifetime times their average price (the store's
+/// assumed price if they bought none here), plus the finance income on
+/// them, plus parts and service for the years counted at this year's rate.
+pub fn lifetime_value_fen(s: &StoreSettings, f: &StandingFacts) -> i64 {
+    let price = if f.cars_bought > 0 {
+        f.sales_revenue_fen / i64::from(f.cars_bought)
+    } else {
+        s.ltv_car_price_yuan as i64 * 100
+    };
+    let cars_tenths = s.ltv_lifetime_cars_tenths as i64;
+    let cars = price.saturating_mul(cars_tenths) / 10;
+    let finance = cars.saturating_mul(s.ltv_finance_permille as i64) / 1000;
+    let service = f
+        .service_revenue_12m_fen
+        .saturating_mul(s.ltv_service_years as i64);
+    cars.saturating_add(finance).saturating_add(service)
+}
+
+/// Pareto segments by revenue: the customers bringing the top 20 % of
+/// customers by revenue are A, the next 30 % B, the rest (and everyone
+/// who brought nothing) C. `revenues` in any order; the answer in the same
+/// order.
+pub fn segments(revenues: &[i64]) -> Vec<Segment> {
+    let mut order: Vec<usize> = (0..revenues.len()).collect();
+    order.sort_by(|&a, &b| revenues[b].cmp(&revenues[a]).then(a.cmp(&b)));
+    let n = revenues.len();
+    let (a, b) = (n.div_ceil(5), n / 2);
+    let mut out = vec![Segment::C; n];
+    for (rank, &i) in order.iter().enumerate() {
+        if revenues[i] <= 0 {
+            continue;
+        }
+        out[i] = if rank < a {
+            Segment::A
+        } else if rank < b {
+            Segment::B
+        } else {
+            Segment::C
+        };
+    }
+    out
+}
+
+/// The win-back contact for a customer newly at risk (care agents, within
+/// `win_back_days`). The title names the risks, never the customer.
+pub fn win_back(s: &StoreSettings, tz: Tz, today: NaiveDate, risks: &[Risk]) -> TaskSpec {
+    let days = s.win_back_days as i64;
+    let what = risks
+        .iter()
+        .map(|r| r.label_zh())
+        .collect::<Vec<_>>()
+        .join("、");
+    TaskSpec {
+        kind: TaskKind::WinBack,
+        rule: WIN_BACK,
+        title: format!("客户挽回：{what}"),
+        reason: format!(
+            "The daily retention pass found this customer at risk ({}): call, find out why and win them back; record the attempt.",
+            risks
+                .iter()
+                .map(|r| r.label_en().to_lowercase())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        window: days_window(s, tz, today, 0, days, days),
+        queue: Some(Role::CareAgent),
+        max_escalation: 1,
+        escalation_wait_hours: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,6 +766,68 @@ mod tests {
         assert!(check_close(open, Severity::Normal, Some("refunded"), None).is_ok());
         assert!(check_close(open, Severity::Severe, Some("refunded"), None).is_err());
         assert!(check_close(open, Severity::Severe, Some("refunded"), Some("training")).is_ok());
+    }
+
+    #[test]
+    fn lifecycle_follows_the_history() {
+        let s = StoreSettings::default();
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let owner = StandingFacts {
+            vehicles: 1,
+            first_delivery: Some(d(2026, 1, 10)),
+            next_service_due: Some(d(2026, 7, 10)),
+            ..Default::default()
+        };
+        assert_eq!(
+            stage(&s, &StandingFacts::default(), d(2026, 2, 1)),
+            Stage::Prospect
+        );
+        assert_eq!(stage(&s, &owner, d(2026, 2, 1)), Stage::NewOwner);
+        assert_eq!(
+            stage(&s, &owner, d(2026, 8, 9)),
+            Stage::NewOwner,
+            "30 days of margin"
+        );
+        assert_eq!(stage(&s, &owner, d(2026, 8, 10)), Stage::Declining);
+        assert_eq!(stage(&s, &owner, d(2027, 1, 10)), Stage::Lost);
+        assert_eq!(risks(&s, &owner, d(2026, 8, 10)), [Risk::OverdueService]);
+        let loyal = StandingFacts {
+            first_delivery: Some(d(2023, 1, 10)),
+            last_visit: Some(d(2026, 6, 1)),
+            visits_24m: 3,
+            next_service_due: Some(d(2026, 12, 1)),
+            ..owner.clone()
+        };
+        assert_eq!(stage(&s, &loyal, d(2026, 7, 1)), Stage::Loyal);
+        assert_eq!(
+            stage(
+                &s,
+                &StandingFacts {
+                    visits_24m: 2,
+                    ..loyal
+                },
+                d(2026, 7, 1)
+            ),
+            Stage::Developing
+        );
+    }
+
+    #[test]
+    fn value_and_segments() {
+        let s = StoreSettings::default();
+        let f = StandingFacts {
+            cars_bought: 1,
+            sales_revenue_fen: 200_000_00,
+            service_revenue_12m_fen: 3_000_00,
+            ..Default::default()
+        };
+        // 3 cars × 200,000 + 3 % finance + 10 years × 3,000 yuan.
+        assert_eq!(lifetime_value_fen(&s, &f), 648_000_00);
+        let seg = segments(&[50, 0, 900, 10, 300, 20, 5, 1, 2, 3]);
+        assert_eq!(seg[2], Segment::A);
+        assert_eq!(seg[4], Segment::A);
+        assert_eq!(seg[0], Segment::B);
+        assert_eq!(seg[1], Segment::C);
     }
 
     #[test]

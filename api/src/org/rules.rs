@@ -146,6 +146,25 @@ store_settings! {
     complaint_oem_escalation_hours: 1..=2160 = 48;
     /// Months without a visit after which a customer counts as lapsed.
     lapsed_after_months: 1..=60 = 12;
+    /// Days past a car's predicted service without a visit before its
+    /// owner counts as at risk (and declining).
+    retention_margin_days: 0..=365 = 30;
+    /// Days before a car's warranty ends that its owner counts as at risk.
+    warranty_ending_days: 0..=365 = 60;
+    /// Service visits in 24 months that make an owner loyal.
+    loyal_visits: 1..=50 = 3;
+    /// Days a care agent has for a win-back contact.
+    win_back_days: 1..=60 = 7;
+    /// Lifetime value: cars a customer buys in a lifetime, in tenths.
+    ltv_lifetime_cars_tenths: 10..=100 = 30;
+    /// Lifetime value: years of parts and service counted.
+    ltv_service_years: 1..=40 = 10;
+    /// Lifetime value: finance and insurance income per car, in permille of
+    /// its price.
+    ltv_finance_permille: 0..=300 = 30;
+    /// Lifetime value: the car price assumed for a customer who has bought
+    /// none here, in yuan.
+    ltv_car_price_yuan: 10000..=5000000 = 150000;
     /// Hour (store time) from which no SMS or call goes out.
     quiet_hours_start: 0..=23 = 21;
     /// Hour (store time) until which no SMS or call goes out.

@@ -257,16 +257,27 @@ pub async fn create_with_settings<C: ConnectionTrait>(
     specs: Vec<TaskSpec>,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<task::Model>> {
-    let (store_id, customer_id, subject) = (about.store_id, about.customer_id, about.subject);
-    let tasks = specs
+    let work = specs.into_iter().map(|spec| (*about, spec)).collect();
+    create_for_many(db, settings, work, now).await
+}
+
+/// Rule-derived tasks about many customers at once (a daily pass), in the
+/// caller's transaction; like `create_with_settings` for each pair.
+pub async fn create_for_many<C: ConnectionTrait>(
+    db: &C,
+    settings: &StoreSettings,
+    work: Vec<(RuleTarget, TaskSpec)>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<task::Model>> {
+    let tasks = work
         .into_iter()
-        .map(|spec| NewTask {
-            store_id,
-            customer_id,
+        .map(|(about, spec)| NewTask {
+            store_id: about.store_id,
+            customer_id: about.customer_id,
             kind: spec.kind,
             title: spec.title,
             reason: spec.reason,
-            subject: Some((subject.kind.to_string(), subject.id)),
+            subject: Some((about.subject.kind.to_string(), about.subject.id)),
             vehicle_id: about.vehicle_id,
             assignee_id: about.assignee_id,
             queue: spec.queue.filter(|_| about.assignee_id.is_none()),
