@@ -817,12 +817,12 @@ mod tests {
         let s = StoreSettings::default();
         let f = StandingFacts {
             cars_bought: 1,
-            sales_revenue_fen: 200_000_00,
-            service_revenue_12m_fen: 3_000_00,
+            sales_revenue_fen: 200_000 * 100,
+            service_revenue_12m_fen: 3_000 * 100,
             ..Default::default()
         };
         // 3 cars × 200,000 + 3 % finance + 10 years × 3,000 yuan.
-        assert_eq!(lifetime_value_fen(&s, &f), 648_000_00);
+        assert_eq!(lifetime_value_fen(&s, &f), 648_000 * 100);
         let seg = segments(&[50, 0, 900, 10, 300, 20, 5, 1, 2, 3]);
         assert_eq!(seg[2], Segment::A);
         assert_eq!(seg[4], Segment::A);
