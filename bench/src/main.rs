@@ -10,9 +10,13 @@
 //!    1 M customers / 3 M leads and webhook leads per second;
 //! 4. with `--phases servicedata,service` after `salesdata` (see `service`):
 //!    the due-for-service list and a service history at 1.2 M vehicles / 5 M
-//!    repair orders, and the re-prediction of 100,000 forecasts.
+//!    repair orders, and the re-prediction of 100,000 forecasts;
+//! 5. with `--phases caredata,care` after `servicedata` (see `care`): the
+//!    complaint board and CSI per staff member, and the daily retention
+//!    pass over 1 M customers by two workers.
 use std::{sync::Arc, time::Instant};
 
+mod care;
 mod sales;
 mod service;
 
@@ -69,7 +73,8 @@ struct Args {
     #[arg(long, default_value_t = 100_000)]
     deliver: u64,
     /// What to run, comma-separated, in this order: data, myday, remind,
-    /// overdue, deliver, salesdata, leads, hooks, servicedata, service. Without `data` the bench
+    /// overdue, deliver, salesdata, leads, hooks, servicedata, service,
+    /// caredata, care. Without `data` the bench
     /// reuses an existing `crm_bench` (e.g. one copied from a template
     /// database).
     #[arg(long, default_value = "data,myday,remind,overdue,deliver")]
@@ -217,6 +222,13 @@ async fn main() -> anyhow::Result<()> {
         let srv = Server::start(&state).await?;
         service::reads(&srv, &db, args.requests).await?;
         service::repredict(&db).await?;
+    }
+    if phases.contains(&"caredata") {
+        care::data(&db).await?;
+    }
+    if phases.contains(&"care") {
+        let srv = Server::start(&state).await?;
+        care::reads(&srv, &db, args.requests).await?;
     }
     if phases.contains(&"leads") || phases.contains(&"hooks") {
         let srv = Server::start(&state).await?;

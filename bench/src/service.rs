@@ -21,7 +21,11 @@ use crate::{sales::time_query, Server};
 /// Vehicles re-predicted after the night's readings.
 const NIGHTLY: i64 = 100_000;
 
-async fn timed(db: &sea_orm::DatabaseConnection, what: &str, sql: &str) -> anyhow::Result<()> {
+pub(crate) async fn timed(
+    db: &sea_orm::DatabaseConnection,
+    what: &str,
+    sql: &str,
+) -> anyhow::Result<()> {
     let t = Instant::now();
     let r = db.execute_unprepared(sql).await?;
     println!(
