@@ -362,18 +362,7 @@ pub async fn insert<C: ConnectionTrait>(
         .exec_with_returning(db)
         .await?;
     act(db, &c, by, ComplaintActionKind::Opened, None, now).await?;
-    let about = RuleTarget {
-        store_id: c.store_id,
-        customer_id: c.customer_id,
-        vehicle_id: c.vehicle_id,
-        subject: Subject {
-            kind: "Complaint",
-            id: c.id,
-        },
-        created_by: Some(by),
-        assignee_id: Some(c.owner_id),
-        step: None,
-    };
+    let about = target(&c, by, Some(c.owner_id));
     let (sev, cat) = (n.severity, n.category);
     let specs = vec![
         rules::complaint_task(
@@ -416,6 +405,23 @@ pub async fn insert<C: ConnectionTrait>(
     )
     .await?;
     Ok((c, made))
+}
+
+/// What the engine's complaint tasks are about, and whom they go to
+/// (otherwise the rule's queue).
+fn target(c: &complaint::Model, by: Uuid, assignee: Option<Uuid>) -> RuleTarget {
+    RuleTarget {
+        store_id: c.store_id,
+        customer_id: c.customer_id,
+        vehicle_id: c.vehicle_id,
+        subject: Subject {
+            kind: "Complaint",
+            id: c.id,
+        },
+        created_by: Some(by),
+        assignee_id: assignee,
+        step: None,
+    }
 }
 
 fn channel_of(c: ComplaintChannel) -> Channel {
@@ -633,18 +639,7 @@ pub async fn advance<C: ConnectionTrait + TransactionTrait>(
     }
     if to == Some(ComplaintStatus::Closed) {
         act(&txn, &after, by, ComplaintActionKind::Closed, None, now).await?;
-        let about = RuleTarget {
-            store_id: c.store_id,
-            customer_id: c.customer_id,
-            vehicle_id: c.vehicle_id,
-            subject: Subject {
-                kind: "Complaint",
-                id: c.id,
-            },
-            created_by: Some(by),
-            assignee_id: None,
-            step: None,
-        };
+        let about = target(&c, by, None);
         let spec = rules::complaint_revisit(&settings, tz, org_rules::local_day(tz, now));
         made = tasks::create_with_settings(&txn, &settings, &about, vec![spec], now).await?;
     }
