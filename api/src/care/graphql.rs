@@ -532,7 +532,8 @@ impl CustomerStanding {
     async fn lifetime_value_fen(&self) -> i64 {
         self.0.ltv_fen
     }
-    /// The store day it was computed for.
+    /// The store day its figures last changed (the daily pass rewrites a
+    /// standing only when something changed).
     async fn computed_on(&self) -> NaiveDate {
         self.0.computed_on
     }

@@ -18,6 +18,7 @@ use entity::{
 };
 use sea_orm::{
     sea_query::{Expr, OnConflict},
+    ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionSession,
@@ -351,15 +352,12 @@ async fn refresh_store<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> ApiResult<(u64, Vec<task::Model>)> {
     let facts = facts(db, store_id, settings, today, tz).await?;
-    let before: HashMap<Uuid, Option<NaiveDate>> = customer_standing::Entity::find()
-        .select_only()
-        .column(customer_standing::Column::CustomerId)
-        .column(customer_standing::Column::AtRiskSince)
+    let before: HashMap<Uuid, customer_standing::Model> = customer_standing::Entity::find()
         .filter(customer_standing::Column::StoreId.eq(store_id))
-        .into_tuple::<(Uuid, Option<NaiveDate>)>()
         .all(db)
         .await?
         .into_iter()
+        .map(|s| (s.customer_id, s))
         .collect();
     let mut ids: Vec<Uuid> = facts.keys().copied().collect();
     ids.sort();
@@ -376,7 +374,8 @@ async fn refresh_store<C: ConnectionTrait>(
     for ((id, seg), rev) in ids.iter().zip(segments).zip(&revenue) {
         let f = &facts[id];
         let risks = rules::risks(settings, f, today);
-        let since = match before.get(id).copied().flatten() {
+        let old = before.get(id);
+        let since = match old.and_then(|s| s.at_risk_since) {
             Some(d) if !risks.is_empty() => Some(d),
             _ if !risks.is_empty() => {
                 work.push((
@@ -399,29 +398,40 @@ async fn refresh_store<C: ConnectionTrait>(
             }
             _ => None,
         };
-        rows.push(customer_standing::ActiveModel {
-            customer_id: Set(*id),
-            store_id: Set(store_id),
-            stage: Set(rules::stage(settings, f, today).as_str().into()),
-            segment: Set(seg.as_str().into()),
-            risks: Set(risks
+        let new = customer_standing::Model {
+            customer_id: *id,
+            store_id,
+            stage: rules::stage(settings, f, today).as_str().into(),
+            segment: seg.as_str().into(),
+            risks: risks
                 .iter()
                 .map(|r| r.as_str())
                 .collect::<Vec<_>>()
-                .join(",")),
-            at_risk: Set(!risks.is_empty()),
-            at_risk_since: Set(since),
-            last_visit_on: Set(f.last_visit),
-            visits_12m: Set(f.visits_12m),
-            vehicles: Set(f.vehicles),
-            sales_revenue_fen: Set(f.sales_revenue_fen),
-            service_revenue_fen: Set(f.service_revenue_fen),
-            revenue_fen: Set(*rev),
-            ltv_fen: Set(rules::lifetime_value_fen(settings, f)),
-            computed_on: Set(today),
+                .join(","),
+            at_risk: !risks.is_empty(),
+            at_risk_since: since,
+            last_visit_on: f.last_visit,
+            visits_12m: f.visits_12m,
+            vehicles: f.vehicles,
+            sales_revenue_fen: f.sales_revenue_fen,
+            service_revenue_fen: f.service_revenue_fen,
+            revenue_fen: *rev,
+            ltv_fen: rules::lifetime_value_fen(settings, f),
+            computed_on: today,
+        };
+        // Most standings do not change from one day to the next: only
+        // the changed ones are written (and keep the day they changed).
+        let same = old.is_some_and(|o| {
+            customer_standing::Model {
+                computed_on: today,
+                ..o.clone()
+            } == new
         });
+        if !same {
+            rows.push(customer_standing::ActiveModel::from(new).reset_all());
+        }
     }
-    let n = rows.len() as u64;
+    let n = ids.len() as u64;
     use customer_standing::Column as S;
     // 15 columns × 1,000 rows stays under both databases' bind limits.
     let mut rows = rows.into_iter().peekable();
