@@ -205,6 +205,11 @@ impl MigrationTrait for Migration {
                 &["store_id", "ltv_fen", "customer_id"][..],
             ),
             (
+                "ix_standing_revenue",
+                "customer_standing",
+                &["store_id", "revenue_fen", "customer_id"][..],
+            ),
+            (
                 "ix_standing_risk",
                 "customer_standing",
                 &["store_id", "at_risk"][..],

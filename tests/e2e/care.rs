@@ -584,3 +584,52 @@ async fn a_new_owner_who_stops_coming_declines_is_flagged_for_win_back_and_is_lo
     let hidden = s1.data(STANDING, json!({"c": owner})).await;
     assert_eq!(hidden["customerStanding"], Value::Null);
 }
+
+#[tokio::test]
+async fn the_value_list_sorts_by_revenue_or_lifetime_value_and_pages_with_its_own_cursors() {
+    let app = crate::support::spawn_app().await;
+    let paid = serviced(&app, "回厂客户", "13900001234", 305, false).await;
+    let adv = app.login("cq.advisor").await;
+    let idle = adv.create_customer("不回厂", "13900004321", false).await;
+    car(&adv, &idle, 306, "2025-06-01", 20000).await;
+    app.retention().await;
+    let m = app.login("cq.manager").await;
+    let q = "query($o: CustomerValueOrder!, $a: String, $n: Int) { customerValues(orderBy: $o, first: $n, after: $a) { pageInfo { hasNextPage } edges { cursor node { revenueFen lifetimeValueFen customer { id } } } } }";
+    let all = m.data(q, json!({"o": "REVENUE", "n": 100})).await;
+    let edges = all["customerValues"]["edges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let at = |id: &str| edges.iter().position(|e| e["node"]["customer"]["id"] == id);
+    let (p, i) = (at(&paid).expect("listed"), at(&idle).expect("listed"));
+    assert!(p < i, "27,100 fen of service before none");
+    assert_eq!(edges[p]["node"]["revenueFen"], 27_100);
+    let revenues: Vec<i64> = edges
+        .iter()
+        .filter_map(|e| e["node"]["revenueFen"].as_i64())
+        .collect();
+    assert!(revenues.windows(2).all(|w| w[0] >= w[1]), "{revenues:?}");
+    // Paging: the second page starts where the first ended.
+    let one = m.data(q, json!({"o": "REVENUE", "n": 1})).await;
+    assert_eq!(one["customerValues"]["pageInfo"]["hasNextPage"], true);
+    let cursor = one["customerValues"]["edges"][0]["cursor"].clone();
+    let next = m
+        .data(q, json!({"o": "REVENUE", "n": 1, "a": cursor}))
+        .await;
+    assert_eq!(next["customerValues"]["edges"][0]["node"], edges[1]["node"]);
+    // A cursor of one order is refused by the other.
+    let wrong = m
+        .q(q, json!({"o": "LIFETIME_VALUE", "n": 1, "a": cursor}))
+        .await;
+    assert_eq!(crate::support::error_code(&wrong), "BAD_USER_INPUT", "{wrong}");
+    let ltv = m.data(q, json!({"o": "LIFETIME_VALUE", "n": 100})).await;
+    let values: Vec<i64> = ltv["customerValues"]["edges"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .filter_map(|e| e["node"]["lifetimeValueFen"].as_i64())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
+}

@@ -10,7 +10,7 @@ use entity::{
 
 use super::{
     complaints::{self, AdvanceComplaintInput, ComplaintFilter, OpenComplaintInput},
-    retention::{self, CustomerValueFilter, RecordWinBackInput},
+    retention::{self, CustomerValueFilter, CustomerValueOrder, RecordWinBackInput},
     revisits::{self, RecordRevisitInput, RevisitOutcome},
     rules::{
         self, Answer, ComplaintActionKind, ComplaintCategory, ComplaintCause, ComplaintChannel,
@@ -758,12 +758,13 @@ impl CareQuery {
             .map(CustomerStanding))
     }
 
-    /// The customers you may see by lifetime value, highest first: who
-    /// brings the revenue, who is at risk, by stage and segment.
+    /// The customers you may see, highest lifetime value (or revenue)
+    /// first: who brings the revenue, who is at risk, by stage and segment.
     async fn customer_values(
         &self,
         ctx: &Context<'_>,
         filter: Option<CustomerValueFilter>,
+        #[graphql(default)] order_by: CustomerValueOrder,
         after: Option<String>,
         first: Option<i32>,
     ) -> async_graphql::Result<Conn<CustomerStanding>> {
@@ -772,6 +773,7 @@ impl CareQuery {
             ctx.db()?,
             ctx.actor()?,
             &filter.unwrap_or_default(),
+            order_by,
             n,
             after.as_deref(),
         )

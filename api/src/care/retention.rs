@@ -490,17 +490,50 @@ pub struct CustomerValueFilter {
     pub store_id: Option<ID>,
 }
 
-/// The customers the actor may see, by lifetime value (highest first),
-/// `first` after the cursor. Returns the rows with their cursors and
-/// whether more follow.
+/// How the value list is sorted (highest first).
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum CustomerValueOrder {
+    /// By lifetime value.
+    #[default]
+    LifetimeValue,
+    /// By revenue so far (sales and service).
+    Revenue,
+}
+
+impl CustomerValueOrder {
+    fn column(self) -> customer_standing::Column {
+        match self {
+            CustomerValueOrder::LifetimeValue => customer_standing::Column::LtvFen,
+            CustomerValueOrder::Revenue => customer_standing::Column::RevenueFen,
+        }
+    }
+    fn key(self, s: &customer_standing::Model) -> i64 {
+        match self {
+            CustomerValueOrder::LifetimeValue => s.ltv_fen,
+            CustomerValueOrder::Revenue => s.revenue_fen,
+        }
+    }
+    fn tag(self) -> &'static str {
+        match self {
+            CustomerValueOrder::LifetimeValue => "v",
+            CustomerValueOrder::Revenue => "r",
+        }
+    }
+}
+
+/// The customers the actor may see, highest first by `order`, `first`
+/// after the cursor (which must come from the same order). Returns the
+/// rows with their cursors and whether more follow.
 pub async fn by_value<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     f: &CustomerValueFilter,
+    order: CustomerValueOrder,
     first: u64,
     after: Option<&str>,
 ) -> ApiResult<(Vec<(String, customer_standing::Model)>, bool)> {
     use customer_standing::Column as S;
+    let col = order.column();
     let mut q = customer_standing::Entity::find().filter(customers::records(
         actor,
         S::StoreId,
@@ -519,18 +552,17 @@ pub async fn by_value<C: ConnectionTrait>(
         q = q.filter(S::StoreId.eq(ids::decode_field(s, NodeKind::Store, "storeId")?));
     }
     if let Some(a) = after {
-        let (ltv, id) = decode_value_cursor(a)
-            .ok_or_else(|| ApiError::BadInput("`after` is not a valid cursor".into()))?;
+        let (key, id) = decode_value_cursor(a, order.tag()).ok_or_else(|| {
+            ApiError::BadInput("`after` is not a valid cursor for this order".into())
+        })?;
         q = q.filter(
-            Condition::any().add(S::LtvFen.lt(ltv)).add(
-                Condition::all()
-                    .add(S::LtvFen.eq(ltv))
-                    .add(S::CustomerId.lt(id)),
-            ),
+            Condition::any()
+                .add(col.lt(key))
+                .add(Condition::all().add(col.eq(key)).add(S::CustomerId.lt(id))),
         );
     }
     let rows = q
-        .order_by_desc(S::LtvFen)
+        .order_by_desc(col)
         .order_by_desc(S::CustomerId)
         .limit(first + 1)
         .all(db)
@@ -539,25 +571,28 @@ pub async fn by_value<C: ConnectionTrait>(
     Ok((
         rows.into_iter()
             .take(first as usize)
-            .map(|r| (encode_value_cursor(r.ltv_fen, r.customer_id), r))
+            .map(|r| {
+                let c = encode_value_cursor(order.tag(), order.key(&r), r.customer_id);
+                (c, r)
+            })
             .collect(),
         more,
     ))
 }
 
-fn encode_value_cursor(ltv: i64, id: Uuid) -> String {
+fn encode_value_cursor(tag: &str, key: i64, id: Uuid) -> String {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("v|{ltv}|{}", id.simple()))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{tag}|{key}|{}", id.simple()))
 }
 
-fn decode_value_cursor(s: &str) -> Option<(i64, Uuid)> {
+fn decode_value_cursor(s: &str, tag: &str) -> Option<(i64, Uuid)> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s.as_bytes())
         .ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let mut parts = text.split('|');
-    (parts.next()? == "v").then_some(())?;
+    (parts.next()? == tag).then_some(())?;
     let ltv = parts.next()?.parse().ok()?;
     let id = Uuid::parse_str(parts.next()?).ok()?;
     Some((ltv, id))
