@@ -621,7 +621,11 @@ async fn the_value_list_sorts_by_revenue_or_lifetime_value_and_pages_with_its_ow
     let wrong = m
         .q(q, json!({"o": "LIFETIME_VALUE", "n": 1, "a": cursor}))
         .await;
-    assert_eq!(crate::support::error_code(&wrong), "BAD_USER_INPUT", "{wrong}");
+    assert_eq!(
+        crate::support::error_code(&wrong),
+        "BAD_USER_INPUT",
+        "{wrong}"
+    );
     let ltv = m.data(q, json!({"o": "LIFETIME_VALUE", "n": 100})).await;
     let values: Vec<i64> = ltv["customerValues"]["edges"]
         .as_array()

@@ -3,7 +3,7 @@
 //! (which opens the repair order) and cancelling.
 use async_graphql::{InputObject, ID};
 use chrono::{DateTime, Utc};
-use entity::{advisor_slot, service_appointment, staff};
+use entity::{advisor_slot, service_appointment};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession,
     TransactionTrait,
@@ -93,7 +93,7 @@ async fn advisor<C: ConnectionTrait>(
         ));
     };
     let id = ids::decode_field(id, NodeKind::Staff, "advisorId")?;
-    let s = staff::Entity::find_by_id(id).one(db).await?;
+    let s = crate::org::store::staff_by_id(db, id).await?;
     match s {
         Some(s)
             if s.store_id == Some(store) && s.active && s.role == Role::ServiceAdvisor.as_str() =>

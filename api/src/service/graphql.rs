@@ -215,8 +215,17 @@ impl RepairOrder {
         else {
             return Ok(None);
         };
+        // The store's day through the request's loader: a history of many
+        // orders reads its store once.
+        let zone = ctx
+            .loader()?
+            .load_one(StoreKey(self.0.store_id))
+            .await?
+            .map_or(chrono_tz::Asia::Shanghai, |s| {
+                crate::org::rules::zone(&s.time_zone)
+            });
         let db = ctx.db()?;
-        let on = org::today_at(db, self.0.store_id, self.0.opened_at).await?;
+        let on = crate::org::rules::local_day(zone, self.0.opened_at);
         let km = Some(self.0.mileage_in);
         Ok(Some(
             vehicles::warranty(db, &v, Some(on), km, None, ctx.now()?).await?,
