@@ -26,7 +26,7 @@ use crate::{
     graphql::{
         connection::{page_args, to_connection, wants_total, Conn},
         context::{payload, CtxExt},
-        loaders::{CustomerKey, EscalationOf, StaffKey, StoreKey, VehicleKey},
+        loaders::{CustomerKey, EscalationOf},
     },
     ids::{self, NodeKind},
     org::graphql::{Staff, Store},
@@ -35,10 +35,7 @@ use crate::{
 };
 
 async fn staff(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> async_graphql::Result<Option<Staff>> {
-    match id {
-        Some(id) => Ok(ctx.loader()?.load_one(StaffKey(id)).await?.map(Staff)),
-        None => Ok(None),
-    }
+    Staff::load(ctx, id).await
 }
 
 /// Whether the reader may see the customer: free text written about a
@@ -74,26 +71,15 @@ impl Complaint {
     }
     /// The store.
     async fn store(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Store>> {
-        Ok(ctx
-            .loader()?
-            .load_one(StoreKey(self.0.store_id))
-            .await?
-            .map(Store))
+        Store::load(ctx, self.0.store_id).await
     }
     /// The customer (null if you may not see them).
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
-        Ok(ctx
-            .loader()?
-            .load_one(CustomerKey(self.0.customer_id))
-            .await?
-            .map(Customer))
+        Customer::load(ctx, self.0.customer_id).await
     }
     /// The vehicle (null if you may not see its owner).
     async fn vehicle(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vehicle>> {
-        match self.0.vehicle_id {
-            Some(id) => Ok(ctx.loader()?.load_one(VehicleKey(id)).await?.map(Vehicle)),
-            None => Ok(None),
-        }
+        Vehicle::load(ctx, self.0.vehicle_id).await
     }
     /// The repair order it is about (null if you may not see it).
     async fn repair_order(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RepairOrder>> {
@@ -278,11 +264,7 @@ impl SurveyResponse {
     }
     /// The customer.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
-        Ok(ctx
-            .loader()?
-            .load_one(CustomerKey(self.0.customer_id))
-            .await?
-            .map(Customer))
+        Customer::load(ctx, self.0.customer_id).await
     }
     /// The staff member it rates (the sale's consultant, the visit's
     /// advisor).
@@ -454,11 +436,7 @@ impl From<revisit_attempt::Model> for RevisitAttempt {
 impl CsiRow {
     /// The store.
     async fn store(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Store>> {
-        Ok(ctx
-            .loader()?
-            .load_one(StoreKey(self.store_id))
-            .await?
-            .map(Store))
+        Store::load(ctx, self.store_id).await
     }
     /// The staff member rated (rows by staff; null for surveys that rate
     /// no one).
@@ -474,11 +452,7 @@ pub struct CustomerStanding(pub customer_standing::Model);
 impl CustomerStanding {
     /// The customer (null if you may not see them).
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
-        Ok(ctx
-            .loader()?
-            .load_one(CustomerKey(self.0.customer_id))
-            .await?
-            .map(Customer))
+        Customer::load(ctx, self.0.customer_id).await
     }
     /// Lifecycle stage.
     async fn stage(&self) -> Stage {

@@ -23,7 +23,10 @@ use crate::{
     graphql::{
         connection::{page_args, to_connection, wants_total, Conn},
         context::{payload, CtxExt},
-        loaders::{CustomerKey, MileageOf, OwnershipOf, PhonesOf, StaffKey, StoreKey, VehiclesOf},
+        loaders::{
+            CustomerKey, MileageOf, OwnershipOf, PhonesOf, StaffKey, StoreKey, VehicleKey,
+            VehiclesOf,
+        },
     },
     ids::{self, NodeKind},
     org::graphql::{Staff, Store},
@@ -31,6 +34,14 @@ use crate::{
 
 /// A customer of a store.
 pub struct Customer(pub customer::Model);
+
+impl Customer {
+    /// A customer by id through the request's loader (null if you may not
+    /// see them).
+    pub async fn load(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Option<Customer>> {
+        Ok(ctx.loader()?.load_one(CustomerKey(id)).await?.map(Customer))
+    }
+}
 
 #[Object]
 impl Customer {
@@ -220,6 +231,20 @@ pub async fn log_entry(
 
 /// A vehicle.
 pub struct Vehicle(pub vehicle::Model);
+
+impl Vehicle {
+    /// A vehicle by id through the request's loader (null when there is no
+    /// id, or you may not see its owner).
+    pub async fn load(
+        ctx: &Context<'_>,
+        id: Option<Uuid>,
+    ) -> async_graphql::Result<Option<Vehicle>> {
+        match id {
+            Some(id) => Ok(ctx.loader()?.load_one(VehicleKey(id)).await?.map(Vehicle)),
+            None => Ok(None),
+        }
+    }
+}
 
 #[Object]
 impl Vehicle {

@@ -15,13 +15,24 @@ use crate::{
     graphql::{
         connection::{page_args, to_connection, wants_total, Conn},
         context::{payload, CtxExt},
-        loaders::StoreKey,
+        loaders::{StaffKey, StoreKey},
     },
     ids::{self, NodeKind},
 };
 
 /// A staff member.
 pub struct Staff(pub staff::Model);
+
+impl Staff {
+    /// A staff member by id through the request's loader (null when
+    /// there is no id or no such person).
+    pub async fn load(ctx: &Context<'_>, id: Option<Uuid>) -> async_graphql::Result<Option<Staff>> {
+        match id {
+            Some(id) => Ok(ctx.loader()?.load_one(StaffKey(id)).await?.map(Staff)),
+            None => Ok(None),
+        }
+    }
+}
 
 #[Object]
 impl Staff {
@@ -116,6 +127,13 @@ pub struct Organisation {
 
 /// A 4S store.
 pub struct Store(pub store::Model);
+
+impl Store {
+    /// A store by id through the request's loader.
+    pub async fn load(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Option<Store>> {
+        Ok(ctx.loader()?.load_one(StoreKey(id)).await?.map(Store))
+    }
+}
 
 #[Object]
 impl Store {

@@ -28,9 +28,7 @@ use crate::{
     graphql::{
         connection::{page_args, to_connection, wants_total, Conn, Counted},
         context::{payload, CtxExt},
-        loaders::{
-            ClaimOf, CustomerKey, ForecastOf, RepairOrderKey, StaffKey, StoreKey, VehicleKey,
-        },
+        loaders::{ClaimOf, ForecastOf, RepairOrderKey, StoreKey, VehicleKey},
     },
     ids::{self, NodeKind},
     org::{
@@ -42,19 +40,19 @@ use crate::{
 };
 
 async fn staff(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Staff>> {
-    Ok(ctx.loader()?.load_one(StaffKey(id)).await?.map(Staff))
+    Staff::load(ctx, Some(id)).await
 }
 
 async fn store(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Store>> {
-    Ok(ctx.loader()?.load_one(StoreKey(id)).await?.map(Store))
+    Store::load(ctx, id).await
 }
 
 async fn customer(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Customer>> {
-    Ok(ctx.loader()?.load_one(CustomerKey(id)).await?.map(Customer))
+    Customer::load(ctx, id).await
 }
 
 async fn vehicle(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Vehicle>> {
-    Ok(ctx.loader()?.load_one(VehicleKey(id)).await?.map(Vehicle))
+    Vehicle::load(ctx, Some(id)).await
 }
 
 /// A repair order by id through the request's loader (null if you may
