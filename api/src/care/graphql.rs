@@ -30,6 +30,7 @@ use crate::{
     },
     ids::{self, NodeKind},
     org::graphql::{Staff, Store},
+    org::rules::StoreSettings,
     service::graphql::RepairOrder,
     tasks::{graphql::Task, store as tasks},
 };
@@ -694,17 +695,18 @@ impl CareQuery {
             return Ok(None);
         };
         let script = rules::script(t.rule.as_deref());
+        let store = crate::org::store::store_by_id(db, t.store_id).await?;
         let survey = match script.survey {
             Some(kind) => {
-                let oem = crate::org::store::store_by_id(db, t.store_id)
-                    .await?
-                    .map_or(actor.oem_id, |s| s.oem_id);
+                let oem = store.as_ref().map_or(actor.oem_id, |s| s.oem_id);
                 let (tpl, q) = surveys::effective(db, oem, Some(t.store_id), kind).await?;
                 Some(SurveyTemplate::of(kind, tpl, q))
             }
             None => None,
         };
-        let settings = crate::org::store::settings(db, t.store_id).await?;
+        let settings = store.map_or_else(StoreSettings::default, |s| {
+            StoreSettings::from_json(&s.settings)
+        });
         Ok(Some(RevisitScript {
             opening: script.opening.into(),
             survey,

@@ -20,9 +20,8 @@ use sea_orm::{
     sea_query::{Expr, OnConflict},
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionSession,
-    TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -192,15 +191,6 @@ struct Sales {
     revenue: i64,
 }
 
-fn sql(backend: DbBackend, text: &str, values: Vec<sea_orm::Value>) -> Statement {
-    let text = if backend == DbBackend::Postgres {
-        text.to_string()
-    } else {
-        text.replace('$', "?")
-    };
-    Statement::from_sql_and_values(backend, text, values)
-}
-
 /// Everything the rules need about a store's customers, in a few grouped
 /// statements.
 async fn facts<C: ConnectionTrait>(
@@ -261,7 +251,7 @@ async fn facts<C: ConnectionTrait>(
             .unwrap_or(NaiveDate::MIN);
         org_rules::day_start(tz, d)
     };
-    let visits = Visits::find_by_statement(sql(
+    let visits = Visits::find_by_statement(outbox::statement(
         backend,
         "SELECT customer_id, MAX(opened_at) AS last_at, \
            CAST(SUM(CASE WHEN opened_at >= $1 THEN 1 ELSE 0 END) AS BIGINT) AS v12, \
@@ -288,7 +278,7 @@ async fn facts<C: ConnectionTrait>(
             f.service_revenue_12m_fen = v.rev12;
         }
     }
-    let sales = Sales::find_by_statement(sql(
+    let sales = Sales::find_by_statement(outbox::statement(
         backend,
         "SELECT customer_id, COUNT(*) AS cars, \
            CAST(SUM(price_yuan - discount_yuan) * 100 AS BIGINT) AS revenue \
@@ -657,12 +647,7 @@ pub async fn record_win_back<C: ConnectionTrait + TransactionTrait>(
     }
     let note = text_rules::opt_text(input.note.as_deref(), "note", 2000)?;
     let txn = db.begin().await?;
-    let open = task::Entity::find()
-        .filter(task::Column::SubjectId.eq(c.id))
-        .filter(task::Column::Rule.eq(WIN_BACK))
-        .filter(task::Column::Status.is_in(["OPEN", "OVERDUE"]))
-        .one(&txn)
-        .await?;
+    let open = tasks::live_for_subject_rule(&txn, c.id, WIN_BACK).await?;
     let row = win_back_attempt::Entity::insert(win_back_attempt::ActiveModel {
         id: Set(Uuid::now_v7()),
         store_id: Set(c.store_id),

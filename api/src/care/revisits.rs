@@ -25,7 +25,7 @@ use crate::{
         rules::{self as text_rules, LogKind},
     },
     error::{ApiError, ApiResult, UserErrorCode},
-    org::store as org,
+    org::{rules::StoreSettings, store as org},
     tasks::{
         events::{self, TaskChange},
         rules::TaskKind,
@@ -157,10 +157,10 @@ pub async fn record<C: ConnectionTrait + TransactionTrait>(
             "this revisit has no questionnaire; give a satisfaction score",
         ));
     }
-    let settings = org::settings(db, t.store_id).await?;
     let store = org::store_by_id(db, t.store_id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    let settings = StoreSettings::from_json(&store.settings);
     let txn = db.begin().await?;
     let attempt = revisit_attempt::Entity::insert(revisit_attempt::ActiveModel {
         id: Set(Uuid::now_v7()),

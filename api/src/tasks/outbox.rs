@@ -256,16 +256,21 @@ where
         }
         Take::Delete => format!("DELETE FROM {table} WHERE {key} IN ({rows}) RETURNING *"),
     };
-    let backend = db.get_database_backend();
+    Ok(E::find()
+        .from_raw_sql(statement(db.get_database_backend(), &sql, values))
+        .all(db)
+        .await?)
+}
+
+/// A raw statement written with PostgreSQL's `$n` placeholders (each used
+/// once, in order), rewritten to `?` for SQLite.
+pub fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
     let sql = if backend == DbBackend::Postgres {
-        sql
+        sql.to_string()
     } else {
         sql.replace('$', "?")
     };
-    Ok(E::find()
-        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
-        .all(db)
-        .await?)
+    Statement::from_sql_and_values(backend, sql, values)
 }
 
 /// The keys of the picked rows, locked on PostgreSQL (skipping rows another

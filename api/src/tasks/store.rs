@@ -383,6 +383,20 @@ fn live_about(subject_id: Uuid) -> Condition {
         .add(task::Column::Status.is_in(LIVE))
 }
 
+/// A subject's live task of one rule, if any (for the domain that owns
+/// the subject).
+pub async fn live_for_subject_rule<C: ConnectionTrait>(
+    db: &C,
+    subject_id: Uuid,
+    rule: &str,
+) -> ApiResult<Option<task::Model>> {
+    Ok(task::Entity::find()
+        .filter(live_about(subject_id))
+        .filter(task::Column::Rule.eq(rule))
+        .one(db)
+        .await?)
+}
+
 /// Cancels a subject's live tasks when they no longer make sense (a lost
 /// lead, a withdrawn complaint). For the domain that owns the subject.
 /// Returns the tasks as they are now.
