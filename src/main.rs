@@ -4,6 +4,9 @@ use std::sync::Arc;
 use api::{Config, SystemClock};
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "dealer-crm", version, about = "CRM for automotive 4S stores")]
 struct Cli {

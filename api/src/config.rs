@@ -138,6 +138,16 @@ pub struct Config {
     /// stands (revocations in this process end it at once).
     #[arg(long, env = "WS_SESSION_CHECK_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub ws_session_check_secs: u64,
+    /// Seconds a signed-in staff member's account is trusted without
+    /// reading it again (deactivation still takes effect at once, in every
+    /// process on PostgreSQL); 0 reads it on every request.
+    #[arg(long, env = "ACTOR_CACHE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub actor_cache_secs: u64,
+    /// A streaming replica of `DATABASE_URL` (PostgreSQL): reports read
+    /// there, off the primary's back; they may trail it by the replica's
+    /// lag. Unset: everything reads the primary.
+    #[arg(long, env = "READ_REPLICA_URL", hide_env_values = true)]
+    pub read_replica_url: Option<String>,
 }
 
 impl Config {
@@ -177,6 +187,8 @@ impl Config {
             rate_limit_burst: 120,
             trust_forwarded_for: false,
             ws_session_check_secs: 15,
+            actor_cache_secs: 30,
+            read_replica_url: None,
         }
     }
 

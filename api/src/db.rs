@@ -12,7 +12,27 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
+        // A connection in use a moment ago is not pinged again before the
+        // next statement (a ping is a round trip per request); one idle
+        // for a while is, in case the server or a proxy dropped it.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
+    let local = loopback_without_sslmode(url);
+    opts.map_sqlx_postgres_opts(move |o| {
+        // Every statement here is a prepared statement whose plan does not
+        // depend on its parameters' values (ids, a store, a time window):
+        // PostgreSQL's default re-plans such a statement on every run when
+        // its generic plan looks dearer, which was a third of "my day"'s
+        // cost (1.2 ms of planning for 0.5 ms of work).
+        let o = o.options([("plan_cache_mode", "force_generic_plan")]);
+        // TLS to a server on the same machine only costs CPU (a tenth of a
+        // request's); an explicit `sslmode` in the URL is kept.
+        if local {
+            o.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
+        } else {
+            o
+        }
+    });
     let mut db = Database::connect(opts).await?;
     // Every statement is counted and timed: /metrics shows database load,
     // and tests prove nested lists are batched (no N+1).
@@ -29,6 +49,27 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
     Ok(db)
 }
 
+/// Whether `url` is a PostgreSQL server on this machine with no `sslmode`
+/// of its own.
+fn loopback_without_sslmode(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    else {
+        return false;
+    };
+    if url.contains("sslmode=") {
+        return false;
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "::1") || host.is_empty()
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await?;
@@ -38,4 +79,20 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// Whether the database answers (for /readyz).
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback_without_sslmode as local;
+
+    #[test]
+    fn tls_is_left_off_only_for_this_machine_without_an_sslmode() {
+        assert!(local("postgres://postgres@127.0.0.1:5432/crm"));
+        assert!(local("postgresql://u:p@localhost/crm"));
+        assert!(local("postgres://u@[::1]:5432/crm"));
+        assert!(local("postgres:///crm?host=/var/run/postgresql"));
+        assert!(!local("postgres://u@127.0.0.1/crm?sslmode=require"));
+        assert!(!local("postgres://u@db.example.com/crm"));
+        assert!(!local("sqlite://crm.db?mode=rwc"));
+    }
 }

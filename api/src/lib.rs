@@ -35,6 +35,9 @@ pub use config::{AppEnv, Config, LogFormat};
 pub struct AppState {
     /// Database pool.
     pub db: DatabaseConnection,
+    /// Where reports read: the read replica's pool when one is configured,
+    /// else the same pool as `db`.
+    pub reports: DatabaseConnection,
     /// Configuration.
     pub config: Arc<Config>,
     /// Token keys and lifetimes.
@@ -51,6 +54,10 @@ pub struct AppState {
     pub lead_intake: Arc<tokio::sync::Notify>,
     /// Wakes the service forecast pass when readings come in bulk.
     pub forecasts: Arc<tokio::sync::Notify>,
+    /// Signed-in staff, so that a request need not read its staff row.
+    pub actors: Arc<auth::actor::ActorCache>,
+    /// Parsed GraphQL documents by hash (and persisted queries).
+    pub documents: Arc<http::documents::Documents>,
 }
 
 /// Opens and migrates the database, seeds demo data when configured and
@@ -76,7 +83,19 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         delay: std::time::Duration::from_millis(config.local_provider_delay_ms),
     });
     let guards = Arc::new(auth::guard::Guards::from_config(&config));
+    let actors = Arc::new(auth::actor::ActorCache::new(
+        std::time::Duration::from_secs(config.actor_cache_secs),
+    ));
+    // Reports read the replica when there is one; the schema comes with
+    // the primary's stream, so nothing is migrated there.
+    let reports = match config.read_replica_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => db::connect(url, config.db_max_connections).await?,
+        None => db.clone(),
+    };
     Ok(AppState {
+        reports,
+        actors,
+        documents: Default::default(),
         guards,
         db,
         config: Arc::new(config),
@@ -104,6 +123,7 @@ pub fn build_app(state: AppState) -> axum::Router {
 /// the daily retention pass when configured.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
     tasks::events::start_relay(&state.db, true);
+    auth::actor::listen_for_changes(&state.db, state.actors.clone());
     let interval = state.config.scheduler_interval_secs;
     let scheduler = (interval > 0).then(|| {
         let s = tasks::scheduler::Scheduler::for_app(&state);

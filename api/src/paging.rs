@@ -130,6 +130,27 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
+    fetch_with(db, select, keys, args, key_of, want_total, |q| q.all(db)).await
+}
+
+/// `fetch`, with the ordered, limited select run by `run`: a page whose
+/// rows come with a joined row each (a log entry with its author).
+pub async fn fetch_with<E, C, M, F, Fut>(
+    db: &C,
+    select: Select<E>,
+    keys: Keys<E::Column>,
+    args: &PageArgs,
+    key_of: impl Fn(&M) -> Cursor,
+    want_total: bool,
+    run: F,
+) -> ApiResult<Page<M>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+    F: FnOnce(Select<E>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<M>, sea_orm::DbErr>>,
+{
     let first = size(args.first, "first")?;
     let last = size(args.last, "last")?;
     if first.is_some() && last.is_some() {
@@ -156,7 +177,7 @@ where
         q = q.order_by(at, dir.clone());
     }
     q = q.order_by(keys.id, dir).limit(n + 1);
-    let mut rows = q.all(db).await?;
+    let mut rows = run(q).await?;
     let more = rows.len() as u64 > n;
     rows.truncate(n as usize);
     if backwards {

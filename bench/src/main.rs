@@ -17,6 +17,8 @@
 use std::{sync::Arc, time::Instant};
 
 mod care;
+mod compare;
+mod network;
 mod sales;
 mod service;
 
@@ -74,12 +76,15 @@ struct Args {
     deliver: u64,
     /// What to run, comma-separated, in this order: data, myday, remind,
     /// overdue, deliver, salesdata, leads, hooks, servicedata, service,
-    /// caredata, care. Without `data` the bench
+    /// caredata, care; or `network` (the data set of the comparison with
+    /// PostGraphile, see `bench/compare.sh`) and then `compare` alone.
+    /// Without `data` or `network` the bench
     /// reuses an existing `crm_bench` (e.g. one copied from a template
     /// database).
     #[arg(long, default_value = "data,myday,remind,overdue,deliver")]
     phases: String,
-    /// Customers in the network after `salesdata` (each with 3 leads).
+    /// Customers in the network after `salesdata` (each with 3 leads), or
+    /// in `network`.
     #[arg(long, default_value_t = 1_000_000)]
     customers: u64,
     /// Webhook leads to send in `hooks` (each sent twice).
@@ -88,6 +93,22 @@ struct Args {
     /// Webhook requests in flight.
     #[arg(long, default_value_t = 32)]
     hook_concurrency: usize,
+    /// `compare`: the CRM's GraphQL endpoint (a `serve` process).
+    #[arg(long, default_value = "http://127.0.0.1:18080/graphql")]
+    ours: String,
+    /// `compare`: PostGraphile's GraphQL endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:5678/graphql")]
+    theirs: String,
+    /// `compare`: wrk connection counts, comma-separated.
+    #[arg(long, default_value = "32,64")]
+    connections: String,
+    /// `compare`: seconds per wrk run.
+    #[arg(long, default_value_t = 25)]
+    seconds: u32,
+    /// `latency`/`compare`: a file with the latencies measured on the small
+    /// network: written by `latency`, compared with by `compare`.
+    #[arg(long)]
+    flat_baseline: Option<std::path::PathBuf>,
 }
 
 /// The server under test, on a random local port, and a client for it.
@@ -170,7 +191,7 @@ async fn bench_database(admin: &str, fresh: bool) -> anyhow::Result<String> {
     }
     if fresh {
         let conn = Database::connect(admin).await?;
-        conn.execute_unprepared("DROP DATABASE IF EXISTS crm_bench")
+        conn.execute_unprepared("DROP DATABASE IF EXISTS crm_bench WITH (FORCE)")
             .await?;
         conn.execute_unprepared("CREATE DATABASE crm_bench").await?;
     }
@@ -182,7 +203,27 @@ async fn bench_database(admin: &str, fresh: bool) -> anyhow::Result<String> {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let phases: Vec<&str> = args.phases.split(',').map(str::trim).collect();
-    let url = bench_database(&args.database_url, phases.contains(&"data")).await?;
+    let fresh = phases.contains(&"data") || phases.contains(&"network");
+    let url = bench_database(&args.database_url, fresh).await?;
+    if phases == ["compare"] || phases == ["latency"] {
+        // The servers run on their own: nothing to prepare here.
+        return compare::run(&compare::Setup {
+            customers: args.customers,
+            latency_only: phases == ["latency"],
+            requests: args.requests,
+            flat_baseline: args.flat_baseline.clone(),
+            ours: args.ours.clone(),
+            theirs: args.theirs.clone(),
+            database_url: url,
+            connections: args
+                .connections
+                .split(',')
+                .filter_map(|c| c.trim().parse().ok())
+                .collect(),
+            seconds: args.seconds,
+        })
+        .await;
+    }
     let mut cfg = Config::for_database(&url);
     cfg.seed_demo = Some(true);
     cfg.seed_customers_per_store = 0;
@@ -198,6 +239,9 @@ async fn main() -> anyhow::Result<()> {
 
     if phases.contains(&"data") {
         generate(&db, &args).await?;
+    }
+    if phases.contains(&"network") {
+        network::data(&db, args.customers as i64).await?;
     }
     if phases.contains(&"myday") {
         my_day(&state, &args).await?;

@@ -10,6 +10,7 @@ mod m20261130_000005_lead_intake;
 mod m20261130_000006_service;
 mod m20261201_000007_campaigns;
 mod m20261201_000008_care;
+mod m20261201_000009_statistics;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_service::Migration),
             Box::new(m20261201_000007_campaigns::Migration),
             Box::new(m20261201_000008_care::Migration),
+            Box::new(m20261201_000009_statistics::Migration),
         ]
     }
 }

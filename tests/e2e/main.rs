@@ -14,6 +14,7 @@ mod org;
 mod privacy;
 mod readme;
 mod sales;
+mod scaling;
 mod schema;
 mod scoping;
 mod service;

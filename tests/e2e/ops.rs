@@ -111,14 +111,6 @@ async fn too_deep_queries_are_refused() {
     assert_eq!(r["errors"][0]["extensions"]["code"], "BAD_REQUEST");
 }
 
-async fn statements(app: &crate::support::TestApp) -> u64 {
-    let m = app.get("/metrics").await.text().await.unwrap();
-    m.lines()
-        .filter(|l| l.starts_with("db_statements_total"))
-        .filter_map(|l| l.rsplit(' ').next().and_then(|n| n.parse::<f64>().ok()))
-        .sum::<f64>() as u64
-}
-
 #[tokio::test]
 async fn nested_lists_cost_the_same_queries_for_two_or_twenty_customers() {
     let app = spawn_app().await;
@@ -144,9 +136,9 @@ async fn nested_lists_cost_the_same_queries_for_two_or_twenty_customers() {
                 .await;
             assert!(v["createVehicle"]["vehicle"]["id"].is_string(), "{v}");
         }
-        let before = statements(&app).await;
+        let before = app.statements().await;
         let d = s.data(q, json!({})).await;
-        let after = statements(&app).await;
+        let after = app.statements().await;
         assert_eq!(
             d["customers"]["edges"].as_array().map(|e| e.len()),
             Some(if round == 0 { 2 } else { 20 })

@@ -109,6 +109,15 @@ impl TestApp {
             .expect("retention pass")
     }
 
+    /// SQL statements the server has run so far (from `/metrics`).
+    pub async fn statements(&self) -> u64 {
+        let m = self.get("/metrics").await.text().await.expect("metrics");
+        m.lines()
+            .filter(|l| l.starts_with("db_statements_total"))
+            .filter_map(|l| l.rsplit(' ').next().and_then(|n| n.parse::<f64>().ok()))
+            .sum::<f64>() as u64
+    }
+
     /// A plain GET of `path` (e.g. `/healthz`).
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http

@@ -1,11 +1,14 @@
 //! The Actor: who is asking, built from the bearer token on every request,
 //! and the scope every store function filters by.
+use std::{collections::HashMap, sync::Arc, time::Instant};
+
 use chrono::{DateTime, Duration, Utc};
 use entity::{staff, store};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::{
     sea_query::{Query, SelectStatement},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    Statement,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -28,6 +31,9 @@ pub struct Actor {
     pub store_id: Option<Uuid>,
     /// Their team, if any.
     pub team_id: Option<Uuid>,
+    /// Their store's time zone (China's for network roles): "today" in
+    /// their lists.
+    pub zone: chrono_tz::Tz,
 }
 
 /// Which stores an actor reaches, and how.
@@ -42,8 +48,8 @@ pub enum Reach {
 }
 
 impl Actor {
-    /// Builds the actor from their staff row.
-    pub fn from_staff(s: &staff::Model) -> ApiResult<Actor> {
+    /// Builds the actor from their staff row and their store's zone.
+    pub fn from_staff(s: &staff::Model, zone: chrono_tz::Tz) -> ApiResult<Actor> {
         let role = Role::parse(&s.role)
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown role {}", s.role)))?;
         Ok(Actor {
@@ -53,6 +59,7 @@ impl Actor {
             group_id: s.group_id,
             store_id: s.store_id,
             team_id: s.team_id,
+            zone,
         })
     }
 
@@ -202,14 +209,22 @@ impl TokenKeys {
 }
 
 /// The actor for a bearer token: the token must be valid and its staff
-/// member still active (deactivation takes effect at once).
+/// member still active (deactivation takes effect at once: it clears the
+/// cache, here and in the other processes).
 pub async fn actor_for_token<C: ConnectionTrait>(
     db: &C,
     keys: &TokenKeys,
+    cache: &ActorCache,
     token: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<Actor> {
-    active_actor(db, keys.verify(token, now)?.staff_id).await
+    let id = keys.verify(token, now)?.staff_id;
+    if let Some(a) = cache.get(id) {
+        return Ok(a);
+    }
+    let actor = active_actor(db, id).await?;
+    cache.put(&actor);
+    Ok(actor)
 }
 
 /// The actor for a staff member whose token was already verified, while
@@ -220,5 +235,115 @@ pub async fn active_actor<C: ConnectionTrait>(db: &C, staff_id: Uuid) -> ApiResu
         .one(db)
         .await?
         .ok_or(ApiError::Unauthenticated("account is not active"))?;
-    Actor::from_staff(&staff)
+    let zone = match staff.store_id {
+        Some(s) => store::Entity::find_by_id(s)
+            .one(db)
+            .await?
+            .and_then(|s| s.time_zone.parse().ok()),
+        None => None,
+    };
+    Actor::from_staff(&staff, zone.unwrap_or(chrono_tz::Asia::Shanghai))
+}
+
+/// Signed-in staff members' actors, kept for a few seconds so that most
+/// requests are answered without reading the staff row. Deactivating a
+/// staff member forgets their entry here at once and, on PostgreSQL, in
+/// every other process through NOTIFY (`listen_for_changes`); the time to
+/// live bounds what a lost notification could leave behind.
+pub struct ActorCache {
+    entries: std::sync::RwLock<HashMap<Uuid, (Actor, Instant)>>,
+    ttl: std::time::Duration,
+}
+
+/// Entries kept at most; past it the cache starts again (a network has
+/// thousands of staff, not hundreds of thousands).
+const ACTOR_CACHE_MAX: usize = 100_000;
+/// The channel staff changes are announced on.
+const STAFF_CHANNEL: &str = "crm_staff";
+
+impl ActorCache {
+    /// A cache whose entries live `ttl` (zero: nothing is kept).
+    pub fn new(ttl: std::time::Duration) -> Self {
+        ActorCache {
+            entries: Default::default(),
+            ttl,
+        }
+    }
+
+    fn get(&self, id: Uuid) -> Option<Actor> {
+        let entries = self.entries.read().ok()?;
+        let (actor, at) = entries.get(&id)?;
+        (at.elapsed() < self.ttl).then(|| actor.clone())
+    }
+
+    fn put(&self, actor: &Actor) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= ACTOR_CACHE_MAX {
+                entries.clear();
+            }
+            entries.insert(actor.staff_id, (actor.clone(), Instant::now()));
+        }
+    }
+
+    /// Forgets a staff member (their account changed), or everyone (a
+    /// store's time zone changed).
+    pub fn forget(&self, id: Option<Uuid>) {
+        if let Ok(mut entries) = self.entries.write() {
+            match id {
+                Some(id) => {
+                    entries.remove(&id);
+                }
+                None => entries.clear(),
+            }
+        }
+    }
+}
+
+/// Tells the other processes that a staff member's account changed, or
+/// (None) that every actor must be read again (sent when the transaction
+/// commits; nothing to do on SQLite, which has one process). The caller
+/// forgets them in its own process once the change is committed.
+pub async fn announce_staff_change<C: ConnectionTrait>(db: &C, id: Option<Uuid>) -> ApiResult<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let who = id.map_or_else(|| "*".to_string(), |id| id.to_string());
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [STAFF_CHANNEL.into(), who.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Forgets the staff members other processes announce (PostgreSQL only);
+/// reconnects after a lost connection, and starts afresh when it does.
+pub fn listen_for_changes(db: &DatabaseConnection, cache: Arc<ActorCache>) {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let pool = db.get_postgres_connection_pool().clone();
+    tokio::spawn(async move {
+        loop {
+            match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(mut listener) => {
+                    if let Err(e) = listener.listen(STAFF_CHANNEL).await {
+                        tracing::warn!(error = %e, "LISTEN for staff changes failed");
+                    } else {
+                        // What changed while nobody listened is unknown.
+                        cache.forget(None);
+                        while let Ok(n) = listener.recv().await {
+                            cache.forget(n.payload().parse().ok());
+                        }
+                        tracing::warn!("staff change listener lost");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "staff change listener could not connect"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
 }

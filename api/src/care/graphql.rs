@@ -746,7 +746,7 @@ impl CareQuery {
     ) -> async_graphql::Result<Conn<CustomerStanding>> {
         let n = crate::customers::forecast::page_size(first)?;
         let (rows, more) = retention::by_value(
-            ctx.db()?,
+            ctx.reports_db()?,
             ctx.actor()?,
             &filter.unwrap_or_default(),
             order_by,
@@ -776,7 +776,7 @@ impl CareQuery {
         #[graphql(default_with = "CsiBy::Staff")] by: CsiBy,
         kind: Option<SurveyKind>,
     ) -> async_graphql::Result<Vec<CsiRow>> {
-        Ok(surveys::csi(ctx.db()?, ctx.actor()?, from, to, by, kind).await?)
+        Ok(surveys::csi(ctx.reports_db()?, ctx.actor()?, from, to, by, kind).await?)
     }
 }
 

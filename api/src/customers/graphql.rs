@@ -24,8 +24,8 @@ use crate::{
         connection::{page_args, to_connection, wants_total, Conn},
         context::{payload, CtxExt},
         loaders::{
-            CustomerKey, MileageOf, OwnershipOf, PhonesOf, StaffKey, StoreKey, VehicleKey,
-            VehiclesOf,
+            load_one, CustomerKey, MileageOf, OwnershipOf, PhonesOf, StaffKey, StoreKey,
+            VehicleKey, VehiclesOf,
         },
     },
     ids::{self, NodeKind},
@@ -39,7 +39,9 @@ impl Customer {
     /// A customer by id through the request's loader (null if you may not
     /// see them).
     pub async fn load(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Option<Customer>> {
-        Ok(ctx.loader()?.load_one(CustomerKey(id)).await?.map(Customer))
+        Ok(load_one(ctx.loader()?, CustomerKey(id))
+            .await?
+            .map(Customer))
     }
 }
 
@@ -123,9 +125,7 @@ impl Customer {
     }
     /// Vehicles the customer owns now.
     async fn vehicles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Vehicle>> {
-        let v = ctx
-            .loader()?
-            .load_one(VehiclesOf(self.0.id))
+        let v = load_one(ctx.loader()?, VehiclesOf(self.0.id))
             .await?
             .unwrap_or_default();
         Ok(v.into_iter().map(Vehicle).collect())
@@ -139,14 +139,24 @@ impl Customer {
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<CustomerLogEntry>> {
-        let page = log::page(
-            ctx.db()?,
-            self.0.id,
-            &page_args(after, before, first, last),
-            wants_total(ctx),
-        )
-        .await?;
-        Ok(to_connection(page, CustomerLogEntry))
+        let args = page_args(after, before, first, last);
+        let ahead = ctx.look_ahead();
+        let authors = ahead.field("nodes").field("staff").exists()
+            || ahead.field("edges").field("node").field("staff").exists();
+        if !authors {
+            let page = log::page(ctx.db()?, self.0.id, &args, wants_total(ctx)).await?;
+            return Ok(to_connection(page, CustomerLogEntry));
+        }
+        // Each entry's author comes with it, for the staff loader.
+        let oem = ctx.actor()?.oem_id;
+        let page = log::page_with_staff(ctx.db()?, oem, self.0.id, &args, wants_total(ctx)).await?;
+        let staff: Vec<_> = page
+            .items
+            .iter()
+            .filter_map(|(_, (_, s))| s.clone().map(|s| (StaffKey(s.id), s)))
+            .collect();
+        ctx.loader()?.loader().primed.put(staff);
+        Ok(to_connection(page, |(entry, _)| CustomerLogEntry(entry)))
     }
     /// When the record was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -189,7 +199,7 @@ impl CustomerLogEntry {
     /// The staff member involved.
     async fn staff(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Staff>> {
         match self.0.staff_id {
-            Some(id) => Ok(ctx.loader()?.load_one(StaffKey(id)).await?.map(Staff)),
+            Some(id) => Ok(load_one(ctx.loader()?, StaffKey(id)).await?.map(Staff)),
             None => Ok(None),
         }
     }
@@ -240,7 +250,7 @@ impl Vehicle {
         id: Option<Uuid>,
     ) -> async_graphql::Result<Option<Vehicle>> {
         match id {
-            Some(id) => Ok(ctx.loader()?.load_one(VehicleKey(id)).await?.map(Vehicle)),
+            Some(id) => Ok(load_one(ctx.loader()?, VehicleKey(id)).await?.map(Vehicle)),
             None => Ok(None),
         }
     }
@@ -428,6 +438,24 @@ payload!(
     TransferVehiclePayload { vehicle: Vehicle }
 );
 
+/// A customer read with their vehicles: the vehicles go to the loader, so
+/// `Customer.vehicles` needs no statement of its own.
+async fn with_cars(
+    ctx: &Context<'_>,
+    found: Option<(customer::Model, Option<Vec<vehicle::Model>>)>,
+) -> async_graphql::Result<Option<Customer>> {
+    let Some((c, cars)) = found else {
+        return Ok(None);
+    };
+    if let Some(cars) = cars {
+        ctx.loader()?
+            .loader()
+            .primed
+            .put([(VehiclesOf(c.id), cars)]);
+    }
+    Ok(Some(Customer(c)))
+}
+
 /// Customer and vehicle queries.
 #[derive(Default)]
 pub struct CustomerQuery;
@@ -439,9 +467,11 @@ impl CustomerQuery {
         let Some(id) = ids::decode(&id, NodeKind::Customer) else {
             return Ok(None);
         };
-        Ok(customers::find(ctx.db()?, ctx.actor()?, id)
-            .await?
-            .map(Customer))
+        let (db, actor) = (ctx.db()?, ctx.actor()?);
+        if !ctx.look_ahead().field("vehicles").exists() {
+            return Ok(customers::find(db, actor, id).await?.map(Customer));
+        }
+        with_cars(ctx, customers::find_with_vehicles(db, actor, id).await?).await
     }
 
     /// Customers you may see, newest first.
@@ -471,9 +501,9 @@ impl CustomerQuery {
         ctx: &Context<'_>,
         phone: String,
     ) -> async_graphql::Result<Option<Customer>> {
-        Ok(customers::by_phone(ctx.db()?, ctx.actor()?, &phone)
-            .await?
-            .map(Customer))
+        let cars = ctx.look_ahead().field("vehicles").exists();
+        let found = customers::by_phone_with(ctx.db()?, ctx.actor()?, &phone, cars).await?;
+        with_cars(ctx, found).await
     }
 
     /// A vehicle by id.

@@ -1,6 +1,6 @@
 //! The customer log: an append-only timeline every domain writes to.
 use chrono::{DateTime, Utc};
-use entity::customer_log;
+use entity::{customer_log, staff};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -65,21 +65,60 @@ pub async fn page<C: ConnectionTrait>(
     args: &PageArgs,
     want_total: bool,
 ) -> ApiResult<Page<customer_log::Model>> {
-    let select =
-        customer_log::Entity::find().filter(customer_log::Column::CustomerId.eq(customer_id));
-    paging::fetch(
+    paging::fetch(db, of(customer_id), TIMELINE, args, cursor, want_total).await
+}
+
+/// A customer's entries.
+fn of(customer_id: Uuid) -> sea_orm::Select<customer_log::Entity> {
+    customer_log::Entity::find().filter(customer_log::Column::CustomerId.eq(customer_id))
+}
+
+/// The log's order: newest first.
+const TIMELINE: Keys<customer_log::Column> = Keys {
+    at: Some(customer_log::Column::OccurredAt),
+    id: customer_log::Column::Id,
+};
+
+fn cursor(m: &customer_log::Model) -> Cursor {
+    Cursor {
+        at: Some(m.occurred_at),
+        id: m.id,
+    }
+}
+
+/// `page`, each entry with its author in the same statement (staff of the
+/// actor's OEM, as the staff loader gives them).
+pub async fn page_with_staff<C: ConnectionTrait>(
+    db: &C,
+    oem_id: Uuid,
+    customer_id: Uuid,
+    args: &PageArgs,
+    want_total: bool,
+) -> ApiResult<Page<(customer_log::Model, Option<staff::Model>)>> {
+    use sea_orm::{
+        sea_query::{ExprTrait, IntoCondition},
+        JoinType, QuerySelect,
+    };
+    let author = customer_log::Entity::belongs_to(staff::Entity)
+        .from(customer_log::Column::StaffId)
+        .to(staff::Column::Id)
+        .on_condition(move |_, staff| {
+            sea_orm::sea_query::Expr::col((staff, staff::Column::OemId))
+                .eq(oem_id)
+                .into_condition()
+        });
+    paging::fetch_with(
         db,
-        select,
-        Keys {
-            at: Some(customer_log::Column::OccurredAt),
-            id: customer_log::Column::Id,
-        },
+        of(customer_id),
+        TIMELINE,
         args,
-        |m| Cursor {
-            at: Some(m.occurred_at),
-            id: m.id,
-        },
+        |(m, _): &(customer_log::Model, Option<staff::Model>)| cursor(m),
         want_total,
+        |q| {
+            q.join(JoinType::LeftJoin, author.into())
+                .select_also(staff::Entity)
+                .all(db)
+        },
     )
     .await
 }

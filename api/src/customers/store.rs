@@ -15,8 +15,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub use super::directory::{
-    by_ids, find, find_writable, hand_over, in_own_store_by_mobile, staff_sees, system_by_ids,
-    visible, visible_ids,
+    by_ids, find, find_with_vehicles, find_writable, hand_over, in_own_store_by_mobile, staff_sees,
+    system_by_ids, visible, visible_ids,
 };
 use super::{
     directory::holder_of,
@@ -138,6 +138,17 @@ pub async fn by_phone<C: ConnectionTrait>(
     actor: &Actor,
     raw: &str,
 ) -> ApiResult<Option<customer::Model>> {
+    Ok(by_phone_with(db, actor, raw, false).await?.map(|(c, _)| c))
+}
+
+/// `by_phone`, with the customer's vehicles read in the same statement
+/// when `vehicles` (the screen pop shows the cars).
+pub async fn by_phone_with<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    raw: &str,
+    vehicles: bool,
+) -> ApiResult<Option<(customer::Model, Option<Vec<vehicle::Model>>)>> {
     let Ok(phone) = rules::normalize_phone(raw) else {
         return Err(ApiError::BadInput("not a valid phone number".into()));
     };
@@ -147,22 +158,26 @@ pub async fn by_phone<C: ConnectionTrait>(
             .filter(customer::Column::MergedIntoId.is_null())
             .order_by_desc(customer::Column::UpdatedAt)
     };
-    if let Some(c) = live()
-        .filter(customer::Column::Mobile.eq(phone.clone()))
-        .one(db)
-        .await?
-    {
-        return Ok(Some(c));
+    let first = |select: sea_orm::Select<customer::Entity>| async move {
+        ApiResult::Ok(if vehicles {
+            super::directory::with_vehicles(db, select)
+                .await?
+                .into_iter()
+                .next()
+                .map(|(c, cars)| (c, Some(cars)))
+        } else {
+            select.one(db).await?.map(|c| (c, None))
+        })
+    };
+    if let Some(found) = first(live().filter(customer::Column::Mobile.eq(phone.clone()))).await? {
+        return Ok(Some(found));
     }
     let owners = customer_phone::Entity::find()
         .select_only()
         .column(customer_phone::Column::CustomerId)
         .filter(customer_phone::Column::Phone.eq(phone))
         .into_query();
-    Ok(live()
-        .filter(customer::Column::Id.in_subquery(owners))
-        .one(db)
-        .await?)
+    first(live().filter(customer::Column::Id.in_subquery(owners))).await
 }
 
 /// A new customer record.

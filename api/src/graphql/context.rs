@@ -1,11 +1,11 @@
 //! What every resolver reaches: the request's auth, the state, the loader,
 //! the payload macro. A leaf of the GraphQL layer: domain rooms import it,
 //! it imports no domain room and not the schema assembly.
-use async_graphql::{dataloader::DataLoader, Context};
+use async_graphql::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
-use super::loaders::AppLoader;
+use super::loaders::RequestLoader;
 use crate::{
     auth::Actor,
     error::{ApiError, ApiResult},
@@ -79,6 +79,11 @@ pub trait CtxExt {
     fn db(&self) -> ApiResult<&DatabaseConnection> {
         Ok(&self.state()?.db)
     }
+    /// Where reports read: the read replica when one is configured (it may
+    /// trail the primary by its lag), else the primary.
+    fn reports_db(&self) -> ApiResult<&DatabaseConnection> {
+        Ok(&self.state()?.reports)
+    }
     /// The signed-in actor, or UNAUTHENTICATED.
     fn actor(&self) -> ApiResult<&Actor>;
     /// "Now" from the injected clock.
@@ -86,7 +91,7 @@ pub trait CtxExt {
         Ok(self.state()?.clock.now())
     }
     /// The request's DataLoader.
-    fn loader(&self) -> ApiResult<&DataLoader<AppLoader>>;
+    fn loader(&self) -> ApiResult<&RequestLoader>;
 }
 
 fn missing(what: &str) -> ApiError {
@@ -109,8 +114,8 @@ impl CtxExt for Context<'_> {
         }
     }
 
-    fn loader(&self) -> ApiResult<&DataLoader<AppLoader>> {
-        self.data::<DataLoader<AppLoader>>().map_err(|_| {
+    fn loader(&self) -> ApiResult<&RequestLoader> {
+        self.data::<RequestLoader>().map_err(|_| {
             // No loader means no actor: report it as such.
             match self.actor() {
                 Err(e) => e,

@@ -3,6 +3,12 @@
 //! scoped like a direct read.
 use std::collections::HashMap;
 
+use std::{
+    any::{Any, TypeId},
+    hash::Hash,
+    sync::Mutex,
+};
+
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     customer, customer_log, demo_car, lead, mileage_reading, repair_order, sales_order,
@@ -26,15 +32,79 @@ pub struct AppLoader {
     pub db: DatabaseConnection,
     /// Who is asking.
     pub actor: Actor,
+    /// What a read already fetched in its own statement.
+    pub primed: Primed,
 }
+
+/// Values read ahead in the same statement as their parent (a customer's
+/// vehicles with the customer, log entries with their authors, "my day"'s
+/// customers and cars with its tasks): a batch answers them without asking
+/// the database, and `load_one` without waiting for a batch. Only what the
+/// scoped batch itself would give may be put here. Unlike a cache it never
+/// holds what the request read earlier, so batches form as they always did
+/// and a mutation's later fields still read what changed.
+#[derive(Default)]
+pub struct Primed(Mutex<HashMap<TypeId, Box<dyn Any + Send>>>);
+
+impl Primed {
+    /// Keeps values for their keys.
+    pub fn put<K, V>(&self, items: impl IntoIterator<Item = (K, V)>)
+    where
+        K: Eq + Hash + Send + 'static,
+        V: Send + 'static,
+    {
+        if let Ok(mut all) = self.0.lock() {
+            if let Some(map) = all
+                .entry(TypeId::of::<K>())
+                .or_insert_with(|| Box::new(HashMap::<K, V>::new()))
+                .downcast_mut::<HashMap<K, V>>()
+            {
+                map.extend(items);
+            }
+        }
+    }
+
+    /// The value kept for `key`.
+    pub fn get<K, V>(&self, key: &K) -> Option<V>
+    where
+        K: Eq + Hash + 'static,
+        V: Clone + 'static,
+    {
+        let all = self.0.lock().ok()?;
+        all.get(&TypeId::of::<K>())?
+            .downcast_ref::<HashMap<K, V>>()?
+            .get(key)
+            .cloned()
+    }
+}
+
+/// One value through the request's loader, straight from what was primed
+/// when it was.
+pub async fn load_one<K>(
+    loader: &RequestLoader,
+    key: K,
+) -> Result<Option<<AppLoader as Loader<K>>::Value>, async_graphql::Error>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    AppLoader: Loader<K, Error = async_graphql::Error>,
+{
+    if let Some(v) = loader.loader().primed.get(&key) {
+        return Ok(Some(v));
+    }
+    loader.load_one(key).await
+}
+
+/// The loader resolvers reach.
+pub type RequestLoader = DataLoader<AppLoader>;
 
 impl AppLoader {
     /// The DataLoader of one request (or one socket): scoped to its actor.
-    pub fn for_request(db: &DatabaseConnection, actor: &Actor) -> DataLoader<AppLoader> {
+    pub fn for_request(db: &DatabaseConnection, actor: &Actor) -> RequestLoader {
         DataLoader::new(
             AppLoader {
                 db: db.clone(),
                 actor: actor.clone(),
+                primed: Primed::default(),
             },
             tokio::spawn,
         )
@@ -126,6 +196,25 @@ fn rekey<K: std::hash::Hash + Eq, V>(m: HashMap<Uuid, V>, k: impl Fn(Uuid) -> K)
     m.into_iter().map(|(id, v)| (k(id), v)).collect()
 }
 
+/// The primed values among `keys`, and the keys left to read.
+fn primed<K, V>(p: &Primed, keys: &[K]) -> (HashMap<K, V>, Vec<K>)
+where
+    K: Copy + Eq + Hash + 'static,
+    V: Clone + 'static,
+{
+    let mut found = HashMap::new();
+    let mut rest = Vec::new();
+    for k in keys {
+        match p.get::<K, V>(k) {
+            Some(v) => {
+                found.insert(*k, v);
+            }
+            None => rest.push(*k),
+        }
+    }
+    (found, rest)
+}
+
 macro_rules! loader {
     ($key:ident => $value:ty, |$self:ident, $ids:ident| $body:expr) => {
         impl Loader<$key> for AppLoader {
@@ -134,9 +223,15 @@ macro_rules! loader {
 
             async fn load(&self, keys: &[$key]) -> LoadResult<$key, $value> {
                 let $self = self;
-                let $ids = ids(keys, |k| k.0);
+                let (mut out, rest): (HashMap<$key, $value>, Vec<$key>) =
+                    primed(&self.primed, keys);
+                if rest.is_empty() {
+                    return Ok(out);
+                }
+                let $ids = ids(&rest, |k| k.0);
                 let found: Result<HashMap<Uuid, $value>, ApiError> = $body.await;
-                Ok(rekey(found?, $key))
+                out.extend(rekey(found?, $key));
+                Ok(out)
             }
         }
     };

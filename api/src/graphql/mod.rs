@@ -8,7 +8,6 @@ pub mod loaders;
 pub use context::{CtxExt, LoginBudget, RequestAuth};
 
 use async_graphql::{
-    extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
     Context, Interface, MergedObject, MergedSubscription, Object, Schema, SimpleObject, ID,
 };
 
@@ -297,9 +296,10 @@ pub fn build_schema(state: Option<AppState>, max_depth: usize, max_complexity: u
         SubscriptionRoot::default(),
     )
     .limit_depth(max_depth.max(INTROSPECTION_DEPTH))
-    .limit_complexity(max_complexity)
-    // Phones send a query's hash instead of its text once the server knows it.
-    .extension(ApolloPersistedQueries::new(LruCacheStorage::new(2048)));
+    .limit_complexity(max_complexity);
+    // No schema extension: one would run for every field of every response.
+    // Persisted queries (phones send a query's hash once the server knows
+    // the text) are served before the schema, by `http::documents`.
     if !introspection {
         b = b.disable_introspection();
     }

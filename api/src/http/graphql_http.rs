@@ -31,7 +31,8 @@ pub enum Media {
 }
 
 impl Media {
-    fn content_type(self) -> &'static str {
+    /// The Content-Type header of a response in this media type.
+    pub fn content_type(self) -> &'static str {
         match self {
             Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
             Media::Json => "application/json; charset=utf-8",

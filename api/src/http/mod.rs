@@ -2,6 +2,7 @@
 //! endpoint.
 mod assets;
 mod depth;
+pub mod documents;
 pub mod graphql_http;
 pub mod input;
 pub mod ws;
@@ -177,7 +178,7 @@ async fn authenticate(st: &AppState, headers: &HeaderMap) -> RequestAuth {
     let Some(token) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
         return RequestAuth::Rejected("Authorization must be `Bearer <accessToken>`");
     };
-    match actor_for_token(&st.db, &st.keys, token.trim(), st.clock.now()).await {
+    match actor_for_token(&st.db, &st.keys, &st.actors, token.trim(), st.clock.now()).await {
         Ok(actor) => RequestAuth::Actor(actor),
         Err(ApiError::Unauthenticated(why)) => RequestAuth::Rejected(why),
         Err(ApiError::TokenExpired) => RequestAuth::Expired,
@@ -293,6 +294,30 @@ async fn graphql_get(
     }
 }
 
+/// A persisted query that cannot run: Apollo clients read the message
+/// `PersistedQueryNotFound` and send the text with the hash.
+fn persisted_error(media: graphql_http::Media, e: documents::PersistedError) -> Response {
+    use documents::PersistedError as P;
+    let (message, code) = match e {
+        P::NotFound => ("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND"),
+        P::Mismatch => ("provided sha does not match query", "BAD_REQUEST"),
+        P::Invalid(why) => (why, "BAD_REQUEST"),
+    };
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    });
+    let status = match media {
+        graphql_http::Media::GraphqlResponse => StatusCode::BAD_REQUEST,
+        graphql_http::Media::Json => StatusCode::OK,
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 fn not_acceptable() -> Response {
     request_error(
         StatusCode::NOT_ACCEPTABLE,
@@ -314,29 +339,31 @@ async fn run(
     if let Some(why) = input::refusal(&req) {
         return graphql_http::failure(StatusCode::BAD_REQUEST, media, ApiError::BadInput(why));
     }
+    // The document comes from the cache or is parsed once here (and reused
+    // by the executor): what it asks for decides the method, the depth
+    // check and the metric label.
+    if let Err(e) = st.app.documents.prepare(&mut req) {
+        return persisted_error(media, e);
+    }
     let asked = req.operation_name.clone();
-    // The document is parsed once here (and reused by the executor): what
-    // it asks for decides the method, the depth check and the metric label.
     let mut name = asked.clone();
-    if !req.query.is_empty() {
-        if let Ok(doc) = req.parsed_query() {
-            let not_a_query = graphql_http::operation_type(doc, asked.as_deref())
-                .is_some_and(|t| t != async_graphql::parser::types::OperationType::Query);
-            if via_get && not_a_query {
-                let mut resp = graphql_http::failure(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    media,
-                    ApiError::BadRequest("GET runs queries only; send mutations with POST".into()),
-                );
-                resp.headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
-                return resp;
-            }
-            if let Err(why) = graphql_http::check_depth(doc, st.app.config.graphql_max_depth) {
-                return graphql_http::bad(media, why);
-            }
-            name = graphql_http::operation_name(Some(doc), asked.as_deref());
+    if let Ok(doc) = req.parsed_query() {
+        let not_a_query = graphql_http::operation_type(doc, asked.as_deref())
+            .is_some_and(|t| t != async_graphql::parser::types::OperationType::Query);
+        if via_get && not_a_query {
+            let mut resp = graphql_http::failure(
+                StatusCode::METHOD_NOT_ALLOWED,
+                media,
+                ApiError::BadRequest("GET runs queries only; send mutations with POST".into()),
+            );
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return resp;
         }
+        if let Err(why) = graphql_http::check_depth(doc, st.app.config.graphql_max_depth) {
+            return graphql_http::bad(media, why);
+        }
+        name = graphql_http::operation_name(Some(doc), asked.as_deref());
     }
     let op = operation_label(name.as_deref());
     let auth = authenticate(&st.app, headers).await;

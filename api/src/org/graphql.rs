@@ -289,10 +289,12 @@ impl OrgMutation {
         ctx: &Context<'_>,
         input: UpdateStoreInput,
     ) -> async_graphql::Result<UpdateStorePayload> {
-        UpdateStorePayload::from_result(
-            org::update_store(ctx.db()?, ctx.actor()?, ctx.now()?, input).await,
-            Store,
-        )
+        let zone = input.time_zone.is_some();
+        let r = org::update_store(ctx.db()?, ctx.actor()?, ctx.now()?, input).await;
+        if zone && r.is_ok() {
+            ctx.state()?.actors.forget(None);
+        }
+        UpdateStorePayload::from_result(r, Store)
     }
 
     /// Creates a team.
@@ -333,6 +335,9 @@ impl OrgMutation {
         input: super::leaving::DeactivateStaffInput,
     ) -> async_graphql::Result<DeactivateStaffPayload> {
         let r = super::leaving::deactivate_staff(ctx.db()?, ctx.actor()?, ctx.now()?, input).await;
+        if let Ok((s, _)) = &r {
+            ctx.state()?.actors.forget(Some(s.id));
+        }
         let (v, user_errors) = crate::error::into_payload(r)?;
         Ok(match v {
             Some((s, n)) => DeactivateStaffPayload {

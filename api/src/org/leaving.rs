@@ -116,6 +116,7 @@ pub async fn deactivate_staff<C: ConnectionTrait + TransactionTrait>(
     m.updated_at = Set(now);
     let updated = m.update(&txn).await?;
     auth_store::revoke_all(&txn, updated.id, now).await?;
+    crate::auth::actor::announce_staff_change(&txn, Some(updated.id)).await?;
     txn.commit().await?;
     tasks::announce_moved(&moved_tasks, updated.id);
     Ok((updated, moved))

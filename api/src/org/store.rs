@@ -281,7 +281,16 @@ pub async fn update_store<C: ConnectionTrait>(
         m.settings = Set(next.to_json());
     }
     m.updated_at = Set(now);
-    Ok(m.update(db).await?)
+    let zone_changed = input
+        .time_zone
+        .as_deref()
+        .is_some_and(|tz| tz.trim() != s.time_zone);
+    let updated = m.update(db).await?;
+    if zone_changed {
+        // Signed-in staff carry their store's zone.
+        crate::auth::actor::announce_staff_change(db, None).await?;
+    }
+    Ok(updated)
 }
 
 /// Teams of a store.

@@ -21,7 +21,7 @@ use crate::{
     graphql::{
         connection::{page_args, to_connection, wants_total, Conn},
         context::{payload, CtxExt},
-        loaders::{CustomerKey, LastContactOf, StaffKey, StoreKey, VehicleKey},
+        loaders::{load_one, CustomerKey, LastContactOf, StaffKey, StoreKey, VehicleKey},
     },
     ids::{self, NodeKind},
     org::graphql::{Staff, Store},
@@ -47,9 +47,7 @@ impl Task {
         {
             return Ok(true);
         }
-        Ok(ctx
-            .loader()?
-            .load_one(CustomerKey(self.0.customer_id))
+        Ok(load_one(ctx.loader()?, CustomerKey(self.0.customer_id))
             .await?
             .is_some())
     }
@@ -122,16 +120,12 @@ impl Task {
     }
     /// The customer (null if you may not see them).
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
-        Ok(ctx
-            .loader()?
-            .load_one(CustomerKey(self.0.customer_id))
-            .await?
-            .map(Customer))
+        Customer::load(ctx, self.0.customer_id).await
     }
     /// The vehicle it is about.
     async fn vehicle(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vehicle>> {
         match self.0.vehicle_id {
-            Some(id) => Ok(ctx.loader()?.load_one(VehicleKey(id)).await?.map(Vehicle)),
+            Some(id) => Ok(load_one(ctx.loader()?, VehicleKey(id)).await?.map(Vehicle)),
             None => Ok(None),
         }
     }
@@ -388,9 +382,14 @@ impl TaskQuery {
             .into());
         }
         let days = i64::from(days);
-        Ok(MyDay(
-            tasks::my_day(ctx.db()?, ctx.actor()?, ctx.now()?, days).await?,
-        ))
+        let mut day = tasks::my_day(ctx.db()?, ctx.actor()?, ctx.now()?, days).await?;
+        // What the day's statement read ahead, the loader need not read.
+        let primed = &ctx.loader()?.loader().primed;
+        let customers = std::mem::take(&mut day.customers);
+        primed.put(customers.into_iter().map(|c| (CustomerKey(c.id), c)));
+        let vehicles = std::mem::take(&mut day.vehicles);
+        primed.put(vehicles.into_iter().map(|v| (VehicleKey(v.id), v)));
+        Ok(MyDay(day))
     }
 
     /// Tasks you may see, latest due first.
@@ -416,7 +415,7 @@ impl TaskQuery {
 
     /// Live and overdue work per staff member and queue (store managers).
     async fn workload(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Workload>> {
-        let rows = tasks::workload(ctx.db()?, ctx.actor()?).await?;
+        let rows = tasks::workload(ctx.reports_db()?, ctx.actor()?).await?;
         let loader = ctx.loader()?;
         let mut out = Vec::with_capacity(rows.len());
         for w in rows {

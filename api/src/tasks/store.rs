@@ -3,12 +3,12 @@ use std::collections::HashMap;
 
 use async_graphql::{InputObject, ID};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entity::{staff, task, task_reminder, vehicle};
+use entity::{customer, staff, task, task_reminder, vehicle};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, OnConflict},
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionSession, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -1221,6 +1221,11 @@ pub struct MyDay {
     pub due_today: Vec<task::Model>,
     /// Due in the next days.
     pub upcoming: Vec<task::Model>,
+    /// The customers of these tasks whom the staff member may see, read in
+    /// the same statement (for the request's loader).
+    pub customers: Vec<customer::Model>,
+    /// The tasks' vehicles owned by those customers, likewise.
+    pub vehicles: Vec<vehicle::Model>,
 }
 
 /// Most tasks "my day" lists in each section.
@@ -1234,28 +1239,65 @@ pub async fn my_day<C: ConnectionTrait>(
     now: DateTime<Utc>,
     upcoming_days: i64,
 ) -> ApiResult<MyDay> {
-    let tz = match actor.store_id {
-        Some(s) => org::zone_of(db, s).await?,
-        None => chrono_tz::Asia::Shanghai,
-    };
+    let tz = actor.zone;
     let today = rules::local_day(tz, now);
     let end_today = rules::day_end(tz, today);
     let horizon = rules::day_end(tz, today + Duration::days(upcoming_days.clamp(0, 60)));
-    let rows = task::Entity::find()
+    // Each task with its customer (if the actor may see them) and its
+    // vehicle (if that customer owns it, so visible too): one statement.
+    let scope = actor.clone();
+    let about = task::Entity::belongs_to(customer::Entity)
+        .from(task::Column::CustomerId)
+        .to(customer::Column::Id)
+        .on_condition(move |_, _| customers::visible(&scope));
+    let car = task::Entity::belongs_to(vehicle::Entity)
+        .from(task::Column::VehicleId)
+        .to(vehicle::Column::Id)
+        .on_condition(|_, _| {
+            Condition::all()
+                .add(
+                    Expr::col((vehicle::Entity, vehicle::Column::OwnerId))
+                        .equals((customer::Entity, customer::Column::Id)),
+                )
+                .add(customer::Column::MergedIntoId.is_null())
+        });
+    let mut q = task::Entity::find()
         .filter(mine(actor))
         .filter(task::Column::Status.is_in(LIVE))
         .filter(task::Column::DueAt.lte(horizon))
+        .join(JoinType::LeftJoin, about.into())
+        .join(JoinType::LeftJoin, car.into())
+        .select_also(customer::Entity)
         .order_by_asc(task::Column::DueAt)
         .order_by_asc(task::Column::Id)
         .limit(MY_DAY_LIMIT * 3)
-        .all(db)
-        .await?;
+        .into_query();
+    // The vehicle's columns beside the task's (A_) and the customer's (B_).
+    for col in vehicle::Column::iter() {
+        q.expr_as(
+            Expr::col((vehicle::Entity, col)),
+            sea_orm::sea_query::Alias::new(format!("C_{}", sea_orm::IdenStatic::as_str(&col))),
+        );
+    }
+    let backend = db.get_database_backend();
+    let mut rows = Vec::new();
+    for r in db.query_all_raw(backend.build(&q)).await? {
+        rows.push((
+            task::Model::from_query_result(&r, "A_")?,
+            customer::Model::from_query_result_optional(&r, "B_")?,
+            vehicle::Model::from_query_result_optional(&r, "C_")?,
+        ));
+    }
     let mut day = MyDay {
         overdue: Vec::new(),
         due_today: Vec::new(),
         upcoming: Vec::new(),
+        customers: Vec::new(),
+        vehicles: Vec::new(),
     };
-    for t in rows {
+    for (t, c, v) in rows {
+        day.customers.extend(c);
+        day.vehicles.extend(v);
         let section = if t.status == TaskStatus::Overdue.as_str() || t.due_at < now {
             &mut day.overdue
         } else if t.due_at <= end_today {
