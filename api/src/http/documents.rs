@@ -12,13 +12,23 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// Documents kept at most (the app's own screens need a few hundred).
-const MAX: usize = 4096;
+const MAX: usize = 2048;
 /// The longest query text kept (bigger ones are parsed every time).
-const MAX_TEXT: usize = 64 * 1024;
+const MAX_TEXT: usize = 16 * 1024;
+/// Query text kept in all: with `MAX`, what bounds the memory a client
+/// sending endless new documents can take.
+const MAX_BYTES: usize = 2 * 1024 * 1024;
 
 /// The cache, shared by every request of the process.
 #[derive(Default)]
-pub struct Documents(RwLock<HashMap<String, Arc<ExecutableDocument>>>);
+pub struct Documents(RwLock<Kept>);
+
+#[derive(Default)]
+struct Kept {
+    docs: HashMap<String, Arc<ExecutableDocument>>,
+    /// Query text behind `docs`, in bytes.
+    bytes: usize,
+}
 
 /// Why a persisted query cannot run.
 #[derive(Debug, PartialEq, Eq)]
@@ -37,15 +47,16 @@ fn hash_of(text: &str) -> String {
 
 impl Documents {
     fn get(&self, hash: &str) -> Option<Arc<ExecutableDocument>> {
-        self.0.read().ok()?.get(hash).cloned()
+        self.0.read().ok()?.docs.get(hash).cloned()
     }
 
-    fn put(&self, hash: String, doc: ExecutableDocument) {
-        if let Ok(mut map) = self.0.write() {
-            if map.len() >= MAX {
-                map.clear();
+    fn put(&self, hash: String, doc: ExecutableDocument, text: usize) {
+        if let Ok(mut kept) = self.0.write() {
+            if kept.docs.len() >= MAX || kept.bytes + text > MAX_BYTES {
+                *kept = Kept::default();
             }
-            map.insert(hash, Arc::new(doc));
+            kept.bytes += text;
+            kept.docs.insert(hash, Arc::new(doc));
         }
     }
 
@@ -85,10 +96,52 @@ impl Documents {
         }
         if let Some(doc) = self.get(&hash) {
             req.set_parsed_query((*doc).clone());
-        } else if let Ok(doc) = req.parsed_query() {
-            let doc = doc.clone();
-            self.put(hash, doc);
+        } else {
+            let text = req.query.len();
+            if let Ok(doc) = req.parsed_query() {
+                let doc = doc.clone();
+                self.put(hash, doc, text);
+            }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_stays_within_its_bounds_and_answers_hashes_it_has_seen() {
+        let docs = Documents::default();
+        for i in 0..(MAX + 10) {
+            let mut req = Request::new(format!("{{ a{i}: __typename }}"));
+            assert_eq!(docs.prepare(&mut req), Ok(()));
+        }
+        let kept = docs
+            .0
+            .read()
+            .map(|k| (k.docs.len(), k.bytes))
+            .unwrap_or_default();
+        assert!(kept.0 <= MAX && kept.1 <= MAX_BYTES, "{kept:?}");
+        let text = "{ me: __typename }";
+        let hash = hash_of(text);
+        let ext = |h: &str| {
+            let mut r = Request::new("");
+            r.extensions.insert(
+                "persistedQuery".into(),
+                async_graphql::Value::from_json(serde_json::json!({"version": 1, "sha256Hash": h}))
+                    .unwrap_or_default(),
+            );
+            r
+        };
+        assert_eq!(docs.prepare(&mut ext(&hash)), Err(PersistedError::NotFound));
+        assert_eq!(docs.prepare(&mut Request::new(text)), Ok(()));
+        let mut by_hash = ext(&hash);
+        assert_eq!(docs.prepare(&mut by_hash), Ok(()));
+        assert!(by_hash.parsed_query().is_ok());
+        let mut wrong = ext(&"0".repeat(64));
+        wrong.query = text.into();
+        assert_eq!(docs.prepare(&mut wrong), Err(PersistedError::Mismatch));
     }
 }
