@@ -222,8 +222,11 @@ pub async fn actor_for_token<C: ConnectionTrait>(
     if let Some(a) = cache.get(id) {
         return Ok(a);
     }
+    // A deactivation committed while the row was read must not leave the
+    // row read before it in the cache.
+    let generation = cache.generation();
     let actor = active_actor(db, id).await?;
-    cache.put(&actor);
+    cache.put(&actor, generation);
     Ok(actor)
 }
 
@@ -253,6 +256,8 @@ pub async fn active_actor<C: ConnectionTrait>(db: &C, staff_id: Uuid) -> ApiResu
 pub struct ActorCache {
     entries: std::sync::RwLock<HashMap<Uuid, (Actor, Instant)>>,
     ttl: std::time::Duration,
+    /// Bumped by every `forget`: an account read before it is not kept.
+    forgotten: std::sync::atomic::AtomicU64,
 }
 
 /// Entries kept at most; past it the cache starts again (a network has
@@ -267,7 +272,12 @@ impl ActorCache {
         ActorCache {
             entries: Default::default(),
             ttl,
+            forgotten: Default::default(),
         }
+    }
+
+    fn generation(&self) -> u64 {
+        self.forgotten.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn get(&self, id: Uuid) -> Option<Actor> {
@@ -276,11 +286,16 @@ impl ActorCache {
         (at.elapsed() < self.ttl).then(|| actor.clone())
     }
 
-    fn put(&self, actor: &Actor) {
+    /// Keeps an actor read when the cache was at `generation`, unless
+    /// something was forgotten since.
+    fn put(&self, actor: &Actor, generation: u64) {
         if self.ttl.is_zero() {
             return;
         }
         if let Ok(mut entries) = self.entries.write() {
+            if self.generation() != generation {
+                return;
+            }
             if entries.len() >= ACTOR_CACHE_MAX {
                 entries.clear();
             }
@@ -292,6 +307,8 @@ impl ActorCache {
     /// store's time zone changed).
     pub fn forget(&self, id: Option<Uuid>) {
         if let Ok(mut entries) = self.entries.write() {
+            self.forgotten
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             match id {
                 Some(id) => {
                     entries.remove(&id);
@@ -346,4 +363,38 @@ pub fn listen_for_changes(db: &DatabaseConnection, cache: Arc<ActorCache>) {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor() -> Actor {
+        Actor {
+            staff_id: Uuid::now_v7(),
+            role: Role::SalesConsultant,
+            oem_id: Uuid::now_v7(),
+            group_id: None,
+            store_id: None,
+            team_id: None,
+            zone: chrono_tz::Asia::Shanghai,
+        }
+    }
+
+    #[test]
+    fn an_account_read_before_a_deactivation_is_not_kept() {
+        let cache = ActorCache::new(std::time::Duration::from_secs(30));
+        let (a, b) = (actor(), actor());
+        let before = cache.generation();
+        cache.forget(Some(b.staff_id));
+        cache.put(&a, before);
+        assert!(cache.get(a.staff_id).is_none());
+        cache.put(&a, cache.generation());
+        assert!(cache.get(a.staff_id).is_some());
+        cache.forget(None);
+        assert!(cache.get(a.staff_id).is_none());
+        let off = ActorCache::new(std::time::Duration::ZERO);
+        off.put(&a, off.generation());
+        assert!(off.get(a.staff_id).is_none());
+    }
 }
