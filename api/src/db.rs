@@ -49,6 +49,62 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
     Ok(db)
 }
 
+/// `NOTIFY channel, payload` on PostgreSQL (sent when the surrounding
+/// transaction commits, if any); nothing on SQLite, which has one process.
+pub async fn notify<C: ConnectionTrait>(
+    db: &C,
+    channel: &str,
+    payload: String,
+) -> Result<(), sea_orm::DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [channel.into(), payload.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Hands each notification's payload on `channel` to `on`, and `None` each
+/// time listening starts (what was sent while nobody listened is lost), on
+/// a connection of its own that is opened again when lost. PostgreSQL
+/// only: on SQLite nothing is started.
+pub fn listen(
+    db: &DatabaseConnection,
+    channel: &'static str,
+    on: impl Fn(Option<&str>) + Send + 'static,
+) {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let pool = db.get_postgres_connection_pool().clone();
+    tokio::spawn(async move {
+        loop {
+            match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(mut listener) => match listener.listen(channel).await {
+                    Ok(()) => {
+                        on(None);
+                        loop {
+                            match listener.recv().await {
+                                Ok(n) => on(Some(n.payload())),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, channel, "listener lost");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, channel, "LISTEN failed"),
+                },
+                Err(e) => tracing::warn!(error = %e, channel, "listener could not connect"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
 /// Whether `url` is a PostgreSQL server on this machine with no `sslmode`
 /// of its own.
 fn loopback_without_sslmode(url: &str) -> bool {

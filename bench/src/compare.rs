@@ -237,14 +237,6 @@ async fn post(
     Ok(req.send().await?.json().await?)
 }
 
-async fn login(http: &reqwest::Client, url: &str, user: &str) -> anyhow::Result<String> {
-    let r = post(http, url, None, &json!({"query": "mutation($u: String!) { login(input: {login: $u, password: \"demo1234\"}) { accessToken } }", "variables": {"u": user}})).await?;
-    r["data"]["login"]["accessToken"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| anyhow::anyhow!("login {user}: {r}"))
-}
-
 /// Transactions committed in the bench database so far (every statement
 /// outside a transaction is one).
 async fn commits(db: &sea_orm::DatabaseConnection) -> anyhow::Result<i64> {
@@ -419,8 +411,12 @@ async fn flatness(
 /// Runs the comparison and prints the table.
 pub async fn run(setup: &Setup) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
-    let manager = login(&http, &setup.ours, "n0.m").await?;
-    let consultant = login(&http, &setup.ours, "n0.c1").await?;
+    let ours = crate::Server {
+        base: setup.ours.trim_end_matches("/graphql").to_string(),
+        http: http.clone(),
+    };
+    let tokens = ours.login_all(&["n0.m".into(), "n0.c1".into()]).await?;
+    let (manager, consultant) = (tokens[0].clone(), tokens[1].clone());
     // A customer of store 0 (the manager's); consultant 1 of store 0.
     let n = setup.customers / 200 + 21;
     let reads = reads(

@@ -40,8 +40,8 @@ async fn serve(app: &TestApp) -> (tokio::process::Child, String) {
     panic!("serve on {base} did not become ready");
 }
 
-async fn gql(app: &TestApp, base: &str, token: Option<&str>, body: Value) -> Value {
-    let mut req = app.http.post(format!("{base}/graphql")).json(&body);
+async fn gql(http: &reqwest::Client, base: &str, token: Option<&str>, body: Value) -> Value {
+    let mut req = http.post(format!("{base}/graphql")).json(&body);
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -53,9 +53,9 @@ async fn gql(app: &TestApp, base: &str, token: Option<&str>, body: Value) -> Val
         .expect("JSON")
 }
 
-async fn login(app: &TestApp, base: &str, user: &str) -> (String, String) {
+async fn login(http: &reqwest::Client, base: &str, user: &str) -> (String, String) {
     let r = gql(
-        app,
+        http,
         base,
         None,
         json!({"query": "mutation($u: String!) { login(input: {login: $u, password: \"demo1234\"}) { accessToken refreshToken } }", "variables": {"u": user}}),
@@ -80,9 +80,9 @@ async fn two_api_processes_behind_one_address_share_nothing_but_postgresql() {
 
     // Signed in on one, served by the other; a refresh from the first
     // process's sign-in works on the second.
-    let (manager, refresh) = login(&app, &a, "cq.manager").await;
+    let (manager, refresh) = login(&app.http, &a, "cq.manager").await;
     let me = gql(
-        &app,
+        &app.http,
         &b,
         Some(&manager),
         json!({"query": "{ me { username } }"}),
@@ -90,7 +90,7 @@ async fn two_api_processes_behind_one_address_share_nothing_but_postgresql() {
     .await;
     assert_eq!(me["data"]["me"]["username"], "cq.manager", "{me}");
     let r = gql(
-        &app,
+        &app.http,
         &b,
         None,
         json!({"query": "mutation($t: String!) { refresh(input: {refreshToken: $t}) { accessToken } }", "variables": {"t": refresh}}),
@@ -103,7 +103,7 @@ async fn two_api_processes_behind_one_address_share_nothing_but_postgresql() {
 
     // Written on one, read on the other.
     let made = gql(
-        &app,
+        &app.http,
         &a,
         Some(&manager),
         json!({"query": "mutation { createCustomer(input: {name: \"两地客户\", mobile: \"13800009999\"}) { customer { id } userErrors { message } } }"}),
@@ -112,7 +112,7 @@ async fn two_api_processes_behind_one_address_share_nothing_but_postgresql() {
     let id = made["data"]["createCustomer"]["customer"]["id"].clone();
     assert!(id.is_string(), "{made}");
     let seen = gql(
-        &app,
+        &app.http,
         &b,
         Some(&manager),
         json!({"query": "{ customerByPhone(phone: \"13800009999\") { id name } }"}),
@@ -129,33 +129,33 @@ async fn two_api_processes_behind_one_address_share_nothing_but_postgresql() {
     };
     let ext = json!({"persistedQuery": {"version": 1, "sha256Hash": hash}});
     let first = gql(
-        &app,
+        &app.http,
         &a,
         Some(&manager),
         json!({"query": query, "extensions": ext}),
     )
     .await;
     assert_eq!(first["data"]["me"]["username"], "cq.manager", "{first}");
-    let miss = gql(&app, &b, Some(&manager), json!({"extensions": ext})).await;
+    let miss = gql(&app.http, &b, Some(&manager), json!({"extensions": ext})).await;
     assert_eq!(
         miss["errors"][0]["message"], "PersistedQueryNotFound",
         "{miss}"
     );
     gql(
-        &app,
+        &app.http,
         &b,
         Some(&manager),
         json!({"query": query, "extensions": ext}),
     )
     .await;
-    let hit = gql(&app, &b, Some(&manager), json!({"extensions": ext})).await;
+    let hit = gql(&app.http, &b, Some(&manager), json!({"extensions": ext})).await;
     assert_eq!(hit["data"]["me"]["username"], "cq.manager", "{hit}");
 
     // A consultant active on B (B now trusts their account for a while) is
     // deactivated through A: B turns them away at once, told by PostgreSQL.
-    let (sales, _) = login(&app, &a, "cq.sales2").await;
+    let (sales, _) = login(&app.http, &a, "cq.sales2").await;
     let ok = gql(
-        &app,
+        &app.http,
         &b,
         Some(&sales),
         json!({"query": "{ me { username } }"}),
@@ -163,7 +163,7 @@ async fn two_api_processes_behind_one_address_share_nothing_but_postgresql() {
     .await;
     assert_eq!(ok["data"]["me"]["username"], "cq.sales2", "{ok}");
     let staff = gql(
-        &app,
+        &app.http,
         &a,
         Some(&manager),
         json!({"query": "{ staffMembers(first: 50) { nodes { id username } } }"}),
@@ -177,7 +177,7 @@ async fn two_api_processes_behind_one_address_share_nothing_but_postgresql() {
             .unwrap_or_else(|| panic!("no {u} in {staff}"))
     };
     let gone = gql(
-        &app,
+        &app.http,
         &a,
         Some(&manager),
         json!({"query": "mutation($i: DeactivateStaffInput!) { deactivateStaff(input: $i) { userErrors { message } } }",
@@ -192,7 +192,7 @@ async fn two_api_processes_behind_one_address_share_nothing_but_postgresql() {
     let mut refused = Value::Null;
     for _ in 0..40 {
         refused = gql(
-            &app,
+            &app.http,
             &b,
             Some(&sales),
             json!({"query": "{ me { username } }"}),
@@ -246,18 +246,22 @@ fn root() -> bool {
 }
 
 impl Replicated {
-    /// Runs a server binary (as `postgres` under root); panics with its
-    /// output when it fails.
-    fn run(&self, tool: &str, args: &[&str]) {
+    /// A server binary, to run as `postgres` when the test runs as root
+    /// (PostgreSQL refuses root).
+    fn tool(&self, tool: &str) -> std::process::Command {
         let exe = self.bin.join(tool);
-        let mut cmd = if root() {
+        if root() {
             let mut c = std::process::Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c.args(["-u", "postgres", "--"]).arg(exe);
             c
         } else {
-            std::process::Command::new(&exe)
-        };
-        let out = cmd.args(args).output().expect(tool);
+            std::process::Command::new(exe)
+        }
+    }
+
+    /// Runs a server binary; panics with its output when it fails.
+    fn run(&self, tool: &str, args: &[&str]) {
+        let out = self.tool(tool).args(args).output().expect(tool);
         assert!(
             out.status.success(),
             "{tool} {args:?}: {}{}",
@@ -366,15 +370,10 @@ impl Drop for Replicated {
     fn drop(&mut self) {
         for d in ["replica", "primary"] {
             let data = self.dir.join(d).to_string_lossy().to_string();
-            let exe = self.bin.join("pg_ctl");
-            let mut cmd = if root() {
-                let mut c = std::process::Command::new("runuser");
-                c.args(["-u", "postgres", "--"]).arg(&exe);
-                c
-            } else {
-                std::process::Command::new(&exe)
-            };
-            let _ = cmd.args(["-D", &data, "-m", "immediate", "stop"]).output();
+            let _ = self
+                .tool("pg_ctl")
+                .args(["-D", &data, "-m", "immediate", "stop"])
+                .output();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -436,24 +435,10 @@ async fn reports_read_the_replica_when_one_is_configured() {
     tokio::spawn(api::serve_on(listener, state));
     let http = reqwest::Client::new();
     let call = |token: Option<String>, body: Value| {
-        let mut req = http.post(format!("{base}/graphql")).json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        async move {
-            req.send()
-                .await
-                .expect("request")
-                .json::<Value>()
-                .await
-                .expect("JSON")
-        }
+        let (http, base) = (&http, &base);
+        async move { gql(http, base, token.as_deref(), body).await }
     };
-    let r = call(None, json!({"query": "mutation { login(input: {login: \"cq.manager\", password: \"demo1234\"}) { accessToken } }"})).await;
-    let token = r["data"]["login"]["accessToken"]
-        .as_str()
-        .expect("login")
-        .to_string();
+    let (token, _) = login(&http, &base, "cq.manager").await;
     let open_work = || {
         let call = &call;
         let token = token.clone();

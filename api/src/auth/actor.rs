@@ -7,8 +7,7 @@ use entity::{staff, store};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::{
     sea_query::{Query, SelectStatement},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -324,44 +323,17 @@ impl ActorCache {
 /// commits; nothing to do on SQLite, which has one process). The caller
 /// forgets them in its own process once the change is committed.
 pub async fn announce_staff_change<C: ConnectionTrait>(db: &C, id: Option<Uuid>) -> ApiResult<()> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        let who = id.map_or_else(|| "*".to_string(), |id| id.to_string());
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [STAFF_CHANNEL.into(), who.into()],
-        ))
-        .await?;
-    }
+    let who = id.map_or_else(|| "*".to_string(), |id| id.to_string());
+    crate::db::notify(db, STAFF_CHANNEL, who).await?;
     Ok(())
 }
 
-/// Forgets the staff members other processes announce (PostgreSQL only);
-/// reconnects after a lost connection, and starts afresh when it does.
+/// Forgets the staff members other processes announce (PostgreSQL only),
+/// and everyone whenever listening (re)starts: what changed while nobody
+/// listened is unknown.
 pub fn listen_for_changes(db: &DatabaseConnection, cache: Arc<ActorCache>) {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return;
-    }
-    let pool = db.get_postgres_connection_pool().clone();
-    tokio::spawn(async move {
-        loop {
-            match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
-                Ok(mut listener) => {
-                    if let Err(e) = listener.listen(STAFF_CHANNEL).await {
-                        tracing::warn!(error = %e, "LISTEN for staff changes failed");
-                    } else {
-                        // What changed while nobody listened is unknown.
-                        cache.forget(None);
-                        while let Ok(n) = listener.recv().await {
-                            cache.forget(n.payload().parse().ok());
-                        }
-                        tracing::warn!("staff change listener lost");
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "staff change listener could not connect"),
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        }
+    crate::db::listen(db, STAFF_CHANNEL, move |payload| {
+        cache.forget(payload.and_then(|p| p.parse().ok()));
     });
 }
 

@@ -148,8 +148,9 @@ impl Customer {
             return Ok(to_connection(page, CustomerLogEntry));
         }
         // Each entry's author comes with it, for the staff loader.
-        let oem = ctx.actor()?.oem_id;
-        let page = log::page_with_staff(ctx.db()?, oem, self.0.id, &args, wants_total(ctx)).await?;
+        let page =
+            log::page_with_staff(ctx.db()?, ctx.actor()?, self.0.id, &args, wants_total(ctx))
+                .await?;
         let staff: Vec<_> = page
             .items
             .iter()

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::rules::{Channel, LogKind};
 use crate::{
+    auth::Actor,
     error::ApiResult,
     paging::{self, Cursor, Keys, Page, PageArgs},
 };
@@ -86,27 +87,21 @@ fn cursor(m: &customer_log::Model) -> Cursor {
     }
 }
 
-/// `page`, each entry with its author in the same statement (staff of the
-/// actor's OEM, as the staff loader gives them).
+/// `page`, each entry with its author in the same statement (scoped as
+/// the staff loader scopes them: `org::store::named_staff`).
 pub async fn page_with_staff<C: ConnectionTrait>(
     db: &C,
-    oem_id: Uuid,
+    actor: &Actor,
     customer_id: Uuid,
     args: &PageArgs,
     want_total: bool,
 ) -> ApiResult<Page<(customer_log::Model, Option<staff::Model>)>> {
-    use sea_orm::{
-        sea_query::{ExprTrait, IntoCondition},
-        JoinType, QuerySelect,
-    };
+    use sea_orm::{JoinType, QuerySelect};
+    let scope = actor.clone();
     let author = customer_log::Entity::belongs_to(staff::Entity)
         .from(customer_log::Column::StaffId)
         .to(staff::Column::Id)
-        .on_condition(move |_, staff| {
-            sea_orm::sea_query::Expr::col((staff, staff::Column::OemId))
-                .eq(oem_id)
-                .into_condition()
-        });
+        .on_condition(move |_, _| crate::org::store::named_staff(&scope));
     paging::fetch_with(
         db,
         of(customer_id),

@@ -1,10 +1,9 @@
 //! DataLoader batches, so nested lists cost one query per level, not one
 //! per row. One loader per request: it holds the actor, so every batch is
 //! scoped like a direct read.
-use std::collections::HashMap;
-
 use std::{
     any::{Any, TypeId},
+    collections::HashMap,
     hash::Hash,
     sync::Mutex,
 };
@@ -46,49 +45,65 @@ pub struct AppLoader {
 #[derive(Default)]
 pub struct Primed(Mutex<HashMap<TypeId, Box<dyn Any + Send>>>);
 
+/// A loader key (every key here is a copyable id wrapper).
+pub trait Key: Copy + Send + Sync + Hash + Eq + 'static {}
+impl<K: Copy + Send + Sync + Hash + Eq + 'static> Key for K {}
+
+/// What the request's loader gives for `K`.
+type Value<K> = <AppLoader as Loader<K>>::Value;
+
 impl Primed {
-    /// Keeps values for their keys.
-    pub fn put<K, V>(&self, items: impl IntoIterator<Item = (K, V)>)
+    /// Keeps values for their keys (of the type the loader gives for them).
+    pub fn put<K: Key>(&self, items: impl IntoIterator<Item = (K, Value<K>)>)
     where
-        K: Eq + Hash + Send + 'static,
-        V: Send + 'static,
+        AppLoader: Loader<K>,
     {
         if let Ok(mut all) = self.0.lock() {
             if let Some(map) = all
                 .entry(TypeId::of::<K>())
-                .or_insert_with(|| Box::new(HashMap::<K, V>::new()))
-                .downcast_mut::<HashMap<K, V>>()
+                .or_insert_with(|| Box::new(HashMap::<K, Value<K>>::new()))
+                .downcast_mut::<HashMap<K, Value<K>>>()
             {
                 map.extend(items);
             }
         }
     }
 
-    /// The value kept for `key`.
-    pub fn get<K, V>(&self, key: &K) -> Option<V>
+    /// The values kept for `keys`, and the keys left to read (one lock).
+    fn split<K: Key>(&self, keys: &[K]) -> (HashMap<K, Value<K>>, Vec<K>)
     where
-        K: Eq + Hash + 'static,
-        V: Clone + 'static,
+        AppLoader: Loader<K>,
     {
-        let all = self.0.lock().ok()?;
-        all.get(&TypeId::of::<K>())?
-            .downcast_ref::<HashMap<K, V>>()?
-            .get(key)
-            .cloned()
+        let all = self.0.lock().ok();
+        let kept = all
+            .as_ref()
+            .and_then(|a| a.get(&TypeId::of::<K>()))
+            .and_then(|m| m.downcast_ref::<HashMap<K, Value<K>>>());
+        let mut found = HashMap::new();
+        let mut rest = Vec::new();
+        for k in keys {
+            match kept.and_then(|m| m.get(k)) {
+                Some(v) => {
+                    found.insert(*k, v.clone());
+                }
+                None => rest.push(*k),
+            }
+        }
+        (found, rest)
     }
 }
 
 /// One value through the request's loader, straight from what was primed
 /// when it was.
-pub async fn load_one<K>(
+pub async fn load_one<K: Key>(
     loader: &RequestLoader,
     key: K,
-) -> Result<Option<<AppLoader as Loader<K>>::Value>, async_graphql::Error>
+) -> Result<Option<Value<K>>, async_graphql::Error>
 where
-    K: Send + Sync + Hash + Eq + Clone + 'static,
     AppLoader: Loader<K, Error = async_graphql::Error>,
 {
-    if let Some(v) = loader.loader().primed.get(&key) {
+    let (mut found, _) = loader.loader().primed.split(&[key]);
+    if let Some(v) = found.remove(&key) {
         return Ok(Some(v));
     }
     loader.load_one(key).await
@@ -196,25 +211,6 @@ fn rekey<K: std::hash::Hash + Eq, V>(m: HashMap<Uuid, V>, k: impl Fn(Uuid) -> K)
     m.into_iter().map(|(id, v)| (k(id), v)).collect()
 }
 
-/// The primed values among `keys`, and the keys left to read.
-fn primed<K, V>(p: &Primed, keys: &[K]) -> (HashMap<K, V>, Vec<K>)
-where
-    K: Copy + Eq + Hash + 'static,
-    V: Clone + 'static,
-{
-    let mut found = HashMap::new();
-    let mut rest = Vec::new();
-    for k in keys {
-        match p.get::<K, V>(k) {
-            Some(v) => {
-                found.insert(*k, v);
-            }
-            None => rest.push(*k),
-        }
-    }
-    (found, rest)
-}
-
 macro_rules! loader {
     ($key:ident => $value:ty, |$self:ident, $ids:ident| $body:expr) => {
         impl Loader<$key> for AppLoader {
@@ -223,8 +219,7 @@ macro_rules! loader {
 
             async fn load(&self, keys: &[$key]) -> LoadResult<$key, $value> {
                 let $self = self;
-                let (mut out, rest): (HashMap<$key, $value>, Vec<$key>) =
-                    primed(&self.primed, keys);
+                let (mut out, rest) = self.primed.split(keys);
                 if rest.is_empty() {
                     return Ok(out);
                 }

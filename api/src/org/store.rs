@@ -281,13 +281,10 @@ pub async fn update_store<C: ConnectionTrait>(
         m.settings = Set(next.to_json());
     }
     m.updated_at = Set(now);
-    let zone_changed = input
-        .time_zone
-        .as_deref()
-        .is_some_and(|tz| tz.trim() != s.time_zone);
     let updated = m.update(db).await?;
-    if zone_changed {
-        // Signed-in staff carry their store's zone.
+    if input.time_zone.is_some() {
+        // Signed-in staff carry their store's zone: every process reads
+        // them again (the caller forgets them in its own).
         crate::auth::actor::announce_staff_change(db, None).await?;
     }
     Ok(updated)
@@ -371,8 +368,13 @@ pub async fn staff_by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<Opti
     Ok(staff::Entity::find_by_id(id).one(db).await?)
 }
 
-/// Staff by id, for DataLoader batches (names on records the actor already
-/// sees, so only the network boundary applies).
+/// The staff named on records the actor already sees (authors, owners,
+/// assignees): only the network boundary applies.
+pub fn named_staff(actor: &Actor) -> Condition {
+    Condition::all().add(staff::Column::OemId.eq(actor.oem_id))
+}
+
+/// Staff by id, for DataLoader batches (`named_staff`).
 pub async fn staff_by_ids<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -380,7 +382,7 @@ pub async fn staff_by_ids<C: ConnectionTrait>(
 ) -> ApiResult<HashMap<Uuid, staff::Model>> {
     let rows = staff::Entity::find()
         .filter(staff::Column::Id.is_in(ids.iter().copied()))
-        .filter(staff::Column::OemId.eq(actor.oem_id))
+        .filter(named_staff(actor))
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|s| (s.id, s)).collect())

@@ -3,11 +3,9 @@
 //! relay carries each process's events to the others (NOTIFY / LISTEN), so
 //! a phone connected to `serve` hears what a separate `dealer-crm worker`
 //! did (a task turned overdue, a reminder went out).
-use std::{sync::OnceLock, time::Duration};
+use std::sync::OnceLock;
 
-use sea_orm::{
-    sqlx::postgres::PgListener, ConnectionTrait, DatabaseConnection, DbBackend, Statement,
-};
+use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use uuid::Uuid;
 
@@ -140,7 +138,7 @@ pub fn start_relay(db: &DatabaseConnection, listen: bool) {
     }
     tokio::spawn(send_loop(db.clone(), subscribe()));
     if listen {
-        tokio::spawn(listen_loop(db.clone()));
+        crate::db::listen(db, CHANNEL, publish_theirs);
     }
 }
 
@@ -183,43 +181,20 @@ async fn send_loop(db: DatabaseConnection, mut rx: broadcast::Receiver<TaskEvent
 }
 
 async fn notify(db: &DatabaseConnection, payload: String) {
-    let sql = Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT pg_notify($1, $2)",
-        [CHANNEL.into(), payload.into()],
-    );
-    if let Err(e) = db.execute_raw(sql).await {
+    if let Err(e) = crate::db::notify(db, CHANNEL, payload).await {
         tracing::warn!(error = %e, "relaying task events failed");
     }
 }
 
-/// Publishes other processes' events here; reconnects after a lost
-/// connection.
-async fn listen_loop(db: DatabaseConnection) {
-    loop {
-        let pool = db.get_postgres_connection_pool();
-        match PgListener::connect_with(pool).await {
-            Ok(mut listener) => match listener.listen(CHANNEL).await {
-                Ok(()) => loop {
-                    match listener.recv().await {
-                        Ok(n) => n
-                            .payload()
-                            .lines()
-                            .filter_map(TaskEvent::decode)
-                            .filter(|e| e.origin != here())
-                            .for_each(publish),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "task event listener lost");
-                            break;
-                        }
-                    }
-                },
-                Err(e) => tracing::warn!(error = %e, "LISTEN failed"),
-            },
-            Err(e) => tracing::warn!(error = %e, "task event listener could not connect"),
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+/// Publishes other processes' events here (the listener reconnects after
+/// a lost connection).
+fn publish_theirs(payload: Option<&str>) {
+    payload
+        .unwrap_or_default()
+        .lines()
+        .filter_map(TaskEvent::decode)
+        .filter(|e| e.origin != here())
+        .for_each(publish);
 }
 
 #[cfg(test)]

@@ -1279,15 +1279,9 @@ pub async fn my_day<C: ConnectionTrait>(
             sea_orm::sea_query::Alias::new(format!("C_{}", sea_orm::IdenStatic::as_str(&col))),
         );
     }
-    let backend = db.get_database_backend();
-    let mut rows = Vec::new();
-    for r in db.query_all_raw(backend.build(&q)).await? {
-        rows.push((
-            task::Model::from_query_result(&r, "A_")?,
-            customer::Model::from_query_result_optional(&r, "B_")?,
-            vehicle::Model::from_query_result_optional(&r, "C_")?,
-        ));
-    }
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&q))
+        .await?;
     let mut day = MyDay {
         overdue: Vec::new(),
         due_today: Vec::new(),
@@ -1295,9 +1289,12 @@ pub async fn my_day<C: ConnectionTrait>(
         customers: Vec::new(),
         vehicles: Vec::new(),
     };
-    for (t, c, v) in rows {
-        day.customers.extend(c);
-        day.vehicles.extend(v);
+    for r in rows {
+        let t = task::Model::from_query_result(&r, "A_")?;
+        day.customers
+            .extend(customer::Model::from_query_result_optional(&r, "B_")?);
+        day.vehicles
+            .extend(vehicle::Model::from_query_result_optional(&r, "C_")?);
         let section = if t.status == TaskStatus::Overdue.as_str() || t.due_at < now {
             &mut day.overdue
         } else if t.due_at <= end_today {
