@@ -563,10 +563,45 @@ async fn hot_reads_cost_one_statement_per_level_of_nesting() {
     let q1 = cost(
         "manager",
         "{ customers(first: 20) { nodes { id name vehicles { vin } } } }".into(),
-        2,
+        1,
     )
     .await;
     assert_eq!(q1["customers"]["nodes"].as_array().map(Vec::len), Some(3));
+    assert!(
+        q1["customers"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|n| n["vehicles"].as_array().map(Vec::len) == Some(1)),
+        "{q1}"
+    );
+    // The page is counted in customers, not cars, and keeps its order both
+    // ways: the same pages with and without the joined vehicles.
+    for page in ["first: 2", "last: 2"] {
+        let plain = manager
+            .data(&format!("{{ customers({page}) {{ pageInfo {{ hasNextPage hasPreviousPage }} edges {{ cursor node {{ name }} }} }} }}"), json!({}))
+            .await;
+        let with_cars = cost(
+            "manager",
+            format!("{{ customers({page}) {{ pageInfo {{ hasNextPage hasPreviousPage }} edges {{ cursor node {{ name vehicles {{ vin }} }} }} }} }}"),
+            1,
+        )
+        .await;
+        let names = |d: &Value| -> Vec<Value> {
+            d["customers"]["edges"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| json!([e["cursor"], e["node"]["name"]]))
+                .collect()
+        };
+        assert_eq!(names(&plain).len(), 2, "{plain}");
+        assert_eq!(names(&plain), names(&with_cars), "{page}");
+        assert_eq!(
+            plain["customers"]["pageInfo"], with_cars["customers"]["pageInfo"],
+            "{page}"
+        );
+    }
     let q2 = cost("manager", "{ customerByPhone(phone: \"13800000001\") { name vehicles { vin } log(first: 5) { nodes { summary } } } }".into(), 2).await;
     assert_eq!(
         q2["customerByPhone"]["vehicles"].as_array().map(Vec::len),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use entity::{customer, staff, vehicle};
 use sea_orm::{
     sea_query::{Expr, SelectStatement},
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, Order, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, RelationDef, Select,
 };
 use uuid::Uuid;
@@ -103,10 +103,39 @@ pub async fn with_vehicles<C: ConnectionTrait>(
     db: &C,
     select: Select<customer::Entity>,
 ) -> ApiResult<Vec<(customer::Model, Vec<vehicle::Model>)>> {
+    Ok(joined_to_cars(db, select, Order::Asc).await?)
+}
+
+/// One page of customers (`page`: filtered, ordered and limited), each
+/// with the vehicles they own now, in one statement: the page's ids are a
+/// subquery the cars are joined to, so the limit counts customers, not
+/// cars. `newest_first` is the page's own order.
+pub async fn page_with_vehicles<C: ConnectionTrait>(
+    db: &C,
+    page: Select<customer::Entity>,
+    newest_first: bool,
+) -> Result<Vec<(customer::Model, Vec<vehicle::Model>)>, sea_orm::DbErr> {
+    let ids = page.select_only().column(customer::Column::Id).into_query();
+    let order = if newest_first {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let select = customer::Entity::find().filter(customer::Column::Id.in_subquery(ids));
+    joined_to_cars(db, select, order).await
+}
+
+/// `select` left-joined to the cars each customer owns, grouped back into
+/// one entry per customer in `order` of customer id.
+async fn joined_to_cars<C: ConnectionTrait>(
+    db: &C,
+    select: Select<customer::Entity>,
+    order: Order,
+) -> Result<Vec<(customer::Model, Vec<vehicle::Model>)>, sea_orm::DbErr> {
     let rows = select
         .join(JoinType::LeftJoin, owned_vehicles().rev())
         .select_also(vehicle::Entity)
-        .order_by_asc(customer::Column::Id)
+        .order_by(customer::Column::Id, order)
         .order_by_asc(vehicle::Column::Id)
         .all(db)
         .await?;

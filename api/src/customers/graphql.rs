@@ -485,15 +485,28 @@ impl CustomerQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<Customer>> {
-        let page = customers::list(
+        let ahead = ctx.look_ahead();
+        let cars = ahead
+            .field("edges")
+            .field("node")
+            .field("vehicles")
+            .exists()
+            || ahead.field("nodes").field("vehicles").exists();
+        let mut page = customers::list(
             ctx.db()?,
             ctx.actor()?,
             &filter.unwrap_or_default(),
             &page_args(after, before, first, last),
             wants_total(ctx),
+            cars,
         )
         .await?;
-        Ok(to_connection(page, Customer))
+        let primed = page
+            .items
+            .iter_mut()
+            .filter_map(|(_, (c, v))| Some((VehiclesOf(c.id), v.take()?)));
+        ctx.loader()?.loader().primed.put(primed);
+        Ok(to_connection(page, |(c, _)| Customer(c)))
     }
 
     /// The customer a phone number belongs to: the call-centre screen pop.

@@ -76,7 +76,8 @@ pub async fn list<C: ConnectionTrait>(
     filter: &CustomerFilter,
     args: &PageArgs,
     want_total: bool,
-) -> ApiResult<Page<customer::Model>> {
+    cars: bool,
+) -> ApiResult<Page<(customer::Model, Option<Vec<vehicle::Model>>)>> {
     let mut q = customer::Entity::find()
         .filter(visible(actor))
         .filter(customer::Column::MergedIntoId.is_null());
@@ -127,7 +128,27 @@ pub async fn list<C: ConnectionTrait>(
             .ok_or_else(|| ApiError::BadInput("storeId is not a Store id".into()))?;
         q = q.filter(customer::Column::StoreId.eq(store));
     }
-    paging::by_id(db, q, customer::Column::Id, args, want_total).await
+    let keys = paging::Keys {
+        at: None,
+        id: customer::Column::Id,
+    };
+    let key = |(c, _): &(customer::Model, Option<Vec<vehicle::Model>>)| paging::Cursor {
+        at: None,
+        id: c.id,
+    };
+    let newest_first = args.last.is_none();
+    paging::fetch_with(db, q, keys, args, key, want_total, |page| async move {
+        Ok(if cars {
+            super::directory::page_with_vehicles(db, page, newest_first)
+                .await?
+                .into_iter()
+                .map(|(c, v)| (c, Some(v)))
+                .collect()
+        } else {
+            page.all(db).await?.into_iter().map(|c| (c, None)).collect()
+        })
+    })
+    .await
 }
 
 /// The customer a caller's number belongs to, for a call-centre screen pop:
