@@ -54,10 +54,12 @@ pub enum NodeKind {
     SurveyResponse,
     /// A satisfaction questionnaire.
     SurveyTemplate,
+    /// A store's work plan.
+    WorkPlan,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 23] = [
+    const ALL: [NodeKind; 24] = [
         NodeKind::Oem,
         NodeKind::DealerGroup,
         NodeKind::Store,
@@ -81,6 +83,7 @@ impl NodeKind {
         NodeKind::Complaint,
         NodeKind::SurveyResponse,
         NodeKind::SurveyTemplate,
+        NodeKind::WorkPlan,
     ];
 
     fn name(self) -> &'static str {
@@ -108,6 +111,7 @@ impl NodeKind {
             NodeKind::Complaint => "Complaint",
             NodeKind::SurveyResponse => "SurveyResponse",
             NodeKind::SurveyTemplate => "SurveyTemplate",
+            NodeKind::WorkPlan => "WorkPlan",
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod graphql;
 pub mod http;
 pub mod idempotency;
 pub mod ids;
+pub mod insights;
 pub mod labels;
 pub mod org;
 pub mod paging;

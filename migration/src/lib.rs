@@ -11,6 +11,7 @@ mod m20261130_000006_service;
 mod m20261201_000007_campaigns;
 mod m20261201_000008_care;
 mod m20261201_000009_statistics;
+mod m20261201_000010_plans;
 
 /// All migrations, in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_campaigns::Migration),
             Box::new(m20261201_000008_care::Migration),
             Box::new(m20261201_000009_statistics::Migration),
+            Box::new(m20261201_000010_plans::Migration),
         ]
     }
 }

@@ -483,6 +483,9 @@ fn data_if_seen(w: Who, t: T) -> &'static str {
         "null"
     }
 }
+/// Who reads the managers' reports.
+const REPORTS: [Who; 4] = [Who::Manager, Who::Group, Who::Oem, Who::Admin];
+
 fn only(roles: &'static [Who], w: Who) -> &'static str {
     if roles.contains(&w) {
         "data"
@@ -690,6 +693,13 @@ fn rows() -> Vec<Row> {
             vars: |_, _| json!({"i": {"name": " ", "mobile": "1"}}),
             status: |w, _| if w.network() { "error:FORBIDDEN" } else { "user:REQUIRED" },
             shows: never),
+        row!(&["Query.today"], "{ today }", "today", targeted: false, vars: no_vars, status: data, shows: never),
+        row!(&["Query.storeSettingsCatalogue"],
+            "{ storeSettingsCatalogue { name description min max default } }",
+            "storeSettingsCatalogue", targeted: false, vars: no_vars, status: data, shows: never),
+        row!(&["Mutation.retryNotifications"],
+            "mutation { retryNotifications(ids: []) { requeued } }",
+            "retryNotifications", targeted: false, vars: no_vars, status: |w, _| manager_only(w, "data"), shows: never),
         row!(&["Mutation.markNotificationsRead"],
             "mutation { markNotificationsRead(ids: []) { marked } }",
             "markNotificationsRead", targeted: false,
@@ -1049,6 +1059,49 @@ fn rows() -> Vec<Row> {
             "{ customerValues(first: 100) { edges { node { stage segment revenueFen customer { name mobile } } } } }",
             "customerValues", targeted: false,
             vars: no_vars, status: data, shows: sees),
+        // ---- insights: aggregates only, staff and store names, no customer
+        row!(&["Query.salesFunnel"],
+            "{ salesFunnel(filter: {from: \"2026-11-01\", to: \"2026-11-30\"}, by: STORE) { key { key label } leads contacted conversionRate } }",
+            "salesFunnel", targeted: false, vars: no_vars, status: |w, _| only(&REPORTS, w), shows: never),
+        row!(&["Query.serviceReport"],
+            "{ serviceReport(filter: {from: \"2026-11-01\", to: \"2026-11-30\"}, by: STAFF) { key { label } carEntries revenueFen csi } }",
+            "serviceReport", targeted: false, vars: no_vars, status: |w, _| only(&REPORTS, w), shows: never),
+        row!(&["Query.complaintReport"],
+            "{ complaintReport(filter: {from: \"2026-11-01\", to: \"2026-11-30\"}, by: CAUSE) { key { label } complaints withinSlaRate overdue } }",
+            "complaintReport", targeted: false, vars: no_vars, status: |w, _| only(&REPORTS, w), shows: never),
+        row!(&["Query.followUpReport"],
+            "{ followUpReport(filter: {from: \"2026-11-01\", to: \"2026-11-30\"}, by: STAFF) { key { label } revisitsDue claims } }",
+            "followUpReport", targeted: false, vars: no_vars, status: |w, _| only(&REPORTS, w), shows: never),
+        row!(&["Query.staffScorecard"],
+            "{ staffScorecard(month: \"2026-11\") { staff { label } tasksDone csi target { units } attainment { measure rate } } }",
+            "staffScorecard", targeted: false, vars: no_vars, status: |w, _| only(&REPORTS, w), shows: never),
+        row!(&["Query.customerValueReport"],
+            "{ customerValueReport { customers topRevenueShare byStage { key { key } customers } bySegment { customers } } }",
+            "customerValueReport", targeted: false, vars: no_vars, status: |w, _| only(&REPORTS, w), shows: never),
+        row!(&["Query.storeTrend"],
+            "{ storeTrend(months: 3) { alert months { month carEntries revenueAlert } } }",
+            "storeTrend", targeted: false, vars: no_vars,
+            status: |w, _| match w {
+                Who::Manager => "data",
+                Who::Group | Who::Oem | Who::Admin => "error:BAD_USER_INPUT",
+                _ => "error:FORBIDDEN",
+            },
+            shows: never),
+        row!(&["Query.workPlans"],
+            "{ workPlans(from: \"2026-11-01\", to: \"2026-11-30\") { title actualCount status } }",
+            "workPlans", targeted: false, vars: no_vars, status: |w, _| only(&REPORTS, w), shows: never),
+        row!(&["Mutation.createWorkPlan"],
+            "mutation { createWorkPlan(input: {kind: REVISIT, title: \" \", startsOn: \"2026-11-01\", endsOn: \"2026-11-30\", method: PHONE, targetCount: 10, minimumCount: 5}) { userErrors { code } } }",
+            "createWorkPlan", targeted: false, vars: no_vars, status: |w, _| manager_only(w, "user:REQUIRED"), shows: never),
+        row!(&["Mutation.updateWorkPlan"],
+            "mutation { updateWorkPlan(input: {id: \"not-an-id\", targetCount: 3}) { userErrors { code } } }",
+            "updateWorkPlan", targeted: false, vars: no_vars, status: |w, _| manager_only(w, "user:INVALID_ID"), shows: never),
+        row!(&["Mutation.deleteWorkPlan"],
+            "mutation { deleteWorkPlan(id: \"not-an-id\") { userErrors { code } } }",
+            "deleteWorkPlan", targeted: false, vars: no_vars, status: |w, _| manager_only(w, "user:INVALID_ID"), shows: never),
+        row!(&["Mutation.setStaffTarget"],
+            "mutation { setStaffTarget(input: {staffId: \"not-an-id\", month: \"2026-12\", tasksDone: 5}) { userErrors { code } } }",
+            "setStaffTarget", targeted: false, vars: no_vars, status: |w, _| manager_only(w, "user:INVALID_ID"), shows: never),
         row!(&["Mutation.recordWinBack"],
             "mutation($i: RecordWinBackInput!) { recordWinBack(input: $i) { userErrors { code } } }",
             "recordWinBack", targeted: true,

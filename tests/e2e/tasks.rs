@@ -536,7 +536,7 @@ async fn a_leaving_consultants_open_tasks_go_to_the_colleague_named() {
 }
 
 const SEND: &str = "mutation($i: SendCustomerMessageInput!) { sendCustomerMessage(input: $i) { notification { id status } userErrors { code } } }";
-const OUTBOX: &str = "query($s: NotificationStatus) { notifications(filter: {status: $s}) { totalCount edges { node { channel status attempts lastError body } } } }";
+const OUTBOX: &str = "query($s: NotificationStatus) { notifications(filter: {status: $s}) { totalCount edges { node { id channel status attempts lastError body } } } }";
 
 #[tokio::test]
 async fn marketing_needs_consent_and_sms_waits_for_the_end_of_quiet_hours() {
@@ -613,4 +613,21 @@ async fn a_message_that_keeps_failing_is_retried_with_backoff_then_dead_lettered
         error_code(&care.q(OUTBOX, json!({"s": "DEAD"})).await),
         "FORBIDDEN"
     );
+    // The manager puts it back in the queue: it is tried again, from a
+    // fresh count, and dies again after five more attempts.
+    let id = n["id"].clone();
+    const RETRY: &str = "mutation($ids: [ID!]!) { retryNotifications(ids: $ids) { requeued } }";
+    let r = care.q(RETRY, json!({"ids": [id]})).await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+    let r = mgr.data(RETRY, json!({"ids": [id]})).await;
+    assert_eq!(r["retryNotifications"]["requeued"], 1, "{r}");
+    let r = mgr.data(RETRY, json!({"ids": [id]})).await;
+    assert_eq!(
+        r["retryNotifications"]["requeued"], 0,
+        "only dead letters: {r}"
+    );
+    let d = mgr.data(OUTBOX, json!({"s": "PENDING"})).await;
+    assert_eq!(d["notifications"]["edges"][0]["node"]["attempts"], 0, "{d}");
+    let r = app.tick().await;
+    assert_eq!(r.retried, 1, "tried again at once");
 }

@@ -23,6 +23,7 @@ use crate::{
     },
     error::{ApiError, ApiResult},
     ids::{self, NodeKind},
+    insights,
     labels::EnumLabel,
     org::{
         self,
@@ -146,7 +147,7 @@ async fn resolve_node(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
         NodeKind::SurveyResponse => care::surveys::find(db, actor, uuid)
             .await?
             .map(|s| Node::SurveyResponse(SurveyResponse(s))),
-        NodeKind::CampaignVehicle | NodeKind::SurveyTemplate => None,
+        NodeKind::CampaignVehicle | NodeKind::SurveyTemplate | NodeKind::WorkPlan => None,
         NodeKind::Oem | NodeKind::DealerGroup | NodeKind::Notification | NodeKind::LeadSource => {
             None
         }
@@ -165,8 +166,14 @@ pub struct EnumLabels {
 fn all_labels() -> Vec<EnumLabels> {
     use crate::{
         auth::Role,
+        care::rules::{
+            ComplaintActionKind, ComplaintCategory, ComplaintCause, ComplaintChannel,
+            ComplaintStatus, Department, LeaveReason, RevisitMethod, Risk, Segment, Severity,
+            SlaState, Stage, SurveyKind, WinBackResult,
+        },
         customers::rules::*,
         error::UserErrorCode,
+        insights::plans::{PlanMethod, WorkPlanKind},
         org::rules::DealerGrade,
         sales::rules::*,
         service::rules::*,
@@ -208,7 +215,24 @@ fn all_labels() -> Vec<EnumLabels> {
         ServicePayment,
         ClaimStatus,
         CampaignKind,
-        CampaignVehicleStatus
+        CampaignVehicleStatus,
+        WorkPlanKind,
+        PlanMethod,
+        ComplaintChannel,
+        ComplaintCategory,
+        ComplaintCause,
+        Severity,
+        ComplaintStatus,
+        Department,
+        ComplaintActionKind,
+        SlaState,
+        RevisitMethod,
+        SurveyKind,
+        Stage,
+        Risk,
+        Segment,
+        LeaveReason,
+        WinBackResult
     ]
 }
 
@@ -239,6 +263,13 @@ impl CoreQuery {
         Ok(out)
     }
 
+    /// Today in your store's time zone (for staff above a store, the zone
+    /// of their first store): where a screen's "this month" starts.
+    async fn today(&self, ctx: &Context<'_>) -> async_graphql::Result<chrono::NaiveDate> {
+        let actor = ctx.actor()?;
+        Ok(org::rules::local_day(actor.zone, ctx.now()?))
+    }
+
     /// English and Chinese labels of every enum (all, or the one named).
     async fn enum_labels(&self, name: Option<String>) -> Vec<EnumLabels> {
         all_labels()
@@ -259,6 +290,7 @@ pub struct QueryRoot(
     sales::graphql::SalesQuery,
     service::graphql::ServiceQuery,
     care::graphql::CareQuery,
+    insights::graphql::InsightsQuery,
 );
 
 /// The root mutation.
@@ -271,6 +303,7 @@ pub struct MutationRoot(
     sales::graphql::SalesMutation,
     service::graphql::ServiceMutation,
     care::graphql::CareMutation,
+    insights::graphql::InsightsMutation,
 );
 
 /// The root subscription.

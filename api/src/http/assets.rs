@@ -1,5 +1,6 @@
-//! GraphiQL served from the binary: its page and bundles are compiled in,
-//! so it works offline and where public CDNs are slow or blocked.
+//! GraphiQL and the manager console served from the binary: their pages
+//! and bundles are compiled in, so they work offline and where public CDNs
+//! are slow or blocked (no asset comes from a CDN, none needs a Node build).
 use axum::{
     extract::Path,
     http::{header, HeaderValue, StatusCode},
@@ -40,17 +41,55 @@ const FILES: [(&str, &str, &[u8]); 5] = [
     ),
 ];
 
+/// The console's page: a shell that loads its script and styles.
+pub const CONSOLE_PAGE: &str = include_str!("../../assets/console/index.html");
+
+/// (file name, content type, bytes) of the console's assets.
+const CONSOLE_FILES: [(&str, &str, &[u8]); 4] = [
+    (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/console/console.js"),
+    ),
+    (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/console/console.css"),
+    ),
+    (
+        "echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/console/echarts.min.js"),
+    ),
+    (
+        "LICENSES.txt",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/console/LICENSES.txt"),
+    ),
+];
+
 /// `GET /assets/graphiql/{file}`.
 pub async fn graphiql_asset(Path(file): Path<String>) -> Response {
-    match FILES.iter().find(|(name, _, _)| *name == file) {
+    serve(&FILES, &file, "public, max-age=86400")
+}
+
+/// `GET /console/{file}`: kept for five minutes, so a new release's
+/// console reaches browsers soon.
+pub async fn console_asset(Path(file): Path<String>) -> Response {
+    serve(&CONSOLE_FILES, &file, "public, max-age=300")
+}
+
+fn serve(
+    files: &[(&str, &'static str, &'static [u8])],
+    file: &str,
+    cache: &'static str,
+) -> Response {
+    match files.iter().find(|(name, _, _)| *name == file) {
         Some((_, ty, bytes)) => {
             let mut resp = (StatusCode::OK, *bytes).into_response();
             let h = resp.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ty));
-            h.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=86400"),
-            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
             resp
         }
         None => (StatusCode::NOT_FOUND, "no such asset").into_response(),

@@ -87,7 +87,13 @@ pub fn router(state: HttpState) -> Router {
         tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
     });
     Router::new()
-        .route("/", get(index))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::temporary("/console") }),
+        )
+        .route("/console", get(console))
+        .route("/console/", get(console))
+        .route("/console/{file}", get(assets::console_asset))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(ws::graphql_ws))
         .route("/assets/graphiql/{file}", get(assets::graphiql_asset))
@@ -111,12 +117,14 @@ pub fn router(state: HttpState) -> Router {
         .with_state(state)
 }
 
-async fn index() -> Html<&'static str> {
-    Html(
-        "<!doctype html><meta charset=utf-8><title>Dealer CRM</title>\
-         <h1>Dealer CRM</h1><p><a href=/graphql>GraphiQL</a> · <a href=/healthz>health</a> · \
-         <a href=/metrics>metrics</a></p>",
-    )
+/// The manager console's page (its script routes by the URL's hash).
+async fn console() -> Response {
+    let mut resp = Html(assets::CONSOLE_PAGE).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    );
+    resp
 }
 
 async fn graphiql(st: &HttpState) -> Response {

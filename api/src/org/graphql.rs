@@ -246,6 +246,15 @@ impl OrgQuery {
         Ok(org::find_store(ctx.db()?, actor, id).await?.map(Store))
     }
 
+    /// Every store setting with what it drives, its range and its default.
+    async fn store_settings_catalogue(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::rules::SettingDoc>> {
+        ctx.actor()?;
+        Ok(super::rules::StoreSettings::catalogue())
+    }
+
     /// Every store you reach.
     async fn stores(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Store>> {
         Ok(org::list_stores(ctx.db()?, ctx.actor()?)

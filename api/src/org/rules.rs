@@ -24,6 +24,21 @@ pub fn valid_time_zone(tz: &str) -> bool {
     tz.parse::<chrono_tz::Tz>().is_ok()
 }
 
+/// One store setting as a settings screen explains it.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SettingDoc {
+    /// The field of `StoreSettings` (and of the patch).
+    pub name: String,
+    /// What it drives.
+    pub description: String,
+    /// The lowest value allowed.
+    pub min: i32,
+    /// The highest value allowed.
+    pub max: i32,
+    /// The value a new store starts with.
+    pub default: i32,
+}
+
 /// Declares every store setting once: its type, default, allowed range and
 /// meaning. From the list come the settings object, its patch input and the
 /// patch's validation, so the three can never disagree.
@@ -51,6 +66,18 @@ macro_rules! store_settings {
         }
 
         impl StoreSettings {
+            /// Every setting with what it drives, its range and default: what
+            /// a settings screen shows beside each value.
+            pub fn catalogue() -> Vec<SettingDoc> {
+                vec![$(SettingDoc {
+                    name: camel(stringify!($field)),
+                    description: [$($doc),*].iter().map(|l| l.trim()).collect::<Vec<_>>().join(" "),
+                    min: $min,
+                    max: $max,
+                    default: $default,
+                },)+]
+            }
+
             /// Applies a patch, returning (field, message) for every value
             /// out of range; nothing changes unless all are valid.
             pub fn patched(&self, p: &StoreSettingsPatch) -> Result<StoreSettings, Vec<(String, String)>> {
@@ -194,6 +221,11 @@ store_settings! {
     /// A consultant's commission in permille of the net price (price less
     /// discount), on top of the per-car amount.
     commission_permille: 0..=100 = 0;
+    /// A month whose car entries or service revenue fall this many percent
+    /// below the mean of the months before it raises the store-trend alert.
+    trend_alert_percent: 1..=90 = 20;
+    /// How many months before a month make the mean it is compared with.
+    trend_trailing_months: 1..=12 = 3;
 }
 
 // The store's calendar: every business day in the product ("today", "in

@@ -354,6 +354,13 @@ pub struct ReassignTasksPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of retryNotifications.
+#[derive(SimpleObject)]
+pub struct RetryPayload {
+    /// How many dead letters went back in the queue.
+    pub requeued: u64,
+}
+
 /// Result of markNotificationsRead.
 #[derive(SimpleObject)]
 pub struct MarkReadPayload {
@@ -616,6 +623,21 @@ impl TaskMutation {
         }
         Ok(MarkReadPayload {
             marked: outbox::mark_read(ctx.db()?, ctx.actor()?, &ids, ctx.now()?).await?,
+        })
+    }
+
+    /// Puts dead letters of your store's outbox back in the queue (store
+    /// managers); answers how many were requeued.
+    async fn retry_notifications(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> async_graphql::Result<RetryPayload> {
+        if ids.len() > 500 {
+            return Err(crate::error::ApiError::BadInput("at most 500 ids".into()).into());
+        }
+        Ok(RetryPayload {
+            requeued: outbox::retry_dead(ctx.db()?, ctx.actor()?, &ids, ctx.now()?).await?,
         })
     }
 }

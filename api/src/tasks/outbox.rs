@@ -625,6 +625,41 @@ pub async fn mark_read<C: ConnectionTrait>(
     Ok(r.rows_affected)
 }
 
+/// Puts dead letters of the manager's store back in the queue, to be sent
+/// at once with a fresh count of attempts (the last error is kept until
+/// the next attempt); returns how many were requeued. Messages that are
+/// not dead are left alone.
+pub async fn retry_dead<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    ids: &[ID],
+    now: DateTime<Utc>,
+) -> ApiResult<u64> {
+    let scope = outbox_scope(actor)?;
+    let uuids: Vec<Uuid> = ids
+        .iter()
+        .filter_map(|i| ids::decode(i, NodeKind::Notification))
+        .collect();
+    let r = notification::Entity::update_many()
+        .col_expr(
+            notification::Column::Status,
+            Expr::value(NotificationStatus::Pending.as_str()),
+        )
+        .col_expr(notification::Column::Attempts, Expr::value(0))
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(
+            notification::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(notification::Column::UpdatedAt, Expr::value(now))
+        .filter(scope)
+        .filter(notification::Column::Id.is_in(uuids))
+        .filter(notification::Column::Status.eq(NotificationStatus::Dead.as_str()))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected)
+}
+
 /// A message from the store to a customer.
 #[derive(InputObject, Clone, Debug)]
 pub struct SendCustomerMessageInput {
