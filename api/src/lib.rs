@@ -19,6 +19,7 @@ pub mod org;
 pub mod paging;
 pub mod sales;
 pub mod seed;
+pub mod seed_history;
 pub mod service;
 pub mod tasks;
 

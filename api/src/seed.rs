@@ -235,7 +235,7 @@ pub async fn seed_demo<C: ConnectionTrait + TransactionTrait>(
             .filter(|r| r.store_id == Some(*store_id) && r.role == Role::SalesConsultant.as_str())
             .map(|r| r.id)
             .collect();
-        seed_customers(
+        let made = seed_customers(
             &txn,
             &mut rng,
             s,
@@ -246,6 +246,23 @@ pub async fn seed_demo<C: ConnectionTrait + TransactionTrait>(
             now,
         )
         .await?;
+        let of_role = |role: Role| {
+            staff_rows
+                .iter()
+                .find(|r| r.store_id == Some(*store_id) && r.role == role.as_str())
+                .map(|r| r.id)
+        };
+        if let (Some(advisor), Some(care)) =
+            (of_role(Role::ServiceAdvisor), of_role(Role::CareAgent))
+        {
+            let people = crate::seed_history::People {
+                store: *store_id,
+                consultants: &consultants,
+                advisor,
+                care,
+            };
+            crate::seed_history::seed_history(&txn, &mut rng, &people, &made, now).await?;
+        }
     }
     txn.commit().await?;
     Ok(true)
@@ -261,7 +278,8 @@ async fn seed_customers<C: ConnectionTrait>(
     count: u32,
     store_no: u32,
     now: DateTime<Utc>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<DemoCustomer>> {
+    let mut made = Vec::new();
     let mut customers = Vec::new();
     let mut vehicles = Vec::new();
     let mut ownerships = Vec::new();
@@ -334,7 +352,7 @@ async fn seed_customers<C: ConnectionTrait>(
             format!("Customer {name} created"),
             created,
         ));
-        let mut car: Option<(Uuid, &str)> = None;
+        let mut car: Option<(Uuid, &'static str)> = None;
         if has_car {
             let vid = Uuid::now_v7();
             let (model, trim) = MODELS[rng.gen_range(0..MODELS.len())];
@@ -415,6 +433,11 @@ async fn seed_customers<C: ConnectionTrait>(
                 due,
             ));
         }
+        made.push(DemoCustomer {
+            id,
+            car,
+            responsible,
+        });
         if let Some((vid, model)) = car {
             if i % 6 == 1 {
                 let due = day(i as i64 % 5 - 1);
@@ -476,7 +499,17 @@ async fn seed_customers<C: ConnectionTrait>(
     tasks_store::insert_tasks(db, tasks, now)
         .await
         .map_err(|e| anyhow::anyhow!("inserting demo tasks: {e:?}"))?;
-    Ok(())
+    Ok(made)
+}
+
+/// A demo customer as the history generator needs them.
+pub struct DemoCustomer {
+    /// The customer.
+    pub id: Uuid,
+    /// Their car and its model, if they have one.
+    pub car: Option<(Uuid, &'static str)>,
+    /// Their consultant.
+    pub responsible: Option<Uuid>,
 }
 
 /// An open demo task (those due in the past turn overdue at the first tick).

@@ -13,12 +13,16 @@
 //!    repair orders, and the re-prediction of 100,000 forecasts;
 //! 5. with `--phases caredata,care` after `servicedata` (see `care`): the
 //!    complaint board and CSI per staff member, and the daily retention
-//!    pass over 1 M customers by two workers.
+//!    pass over 1 M customers by two workers;
+//! 6. with `--phases caredata,reports` on the network of `compare.sh`
+//!    (see `reports`): every manager's report over a year, for one store,
+//!    the group and the OEM.
 use std::{sync::Arc, time::Instant};
 
 mod care;
 mod compare;
 mod network;
+mod reports;
 mod sales;
 mod service;
 
@@ -273,6 +277,10 @@ async fn main() -> anyhow::Result<()> {
     if phases.contains(&"care") {
         let srv = Server::start(&state).await?;
         care::reads(&srv, &db, args.requests).await?;
+    }
+    if phases.contains(&"reports") {
+        let srv = Server::start(&state).await?;
+        reports::reads(&srv, &db, args.requests).await?;
     }
     if phases.contains(&"leads") || phases.contains(&"hooks") {
         let srv = Server::start(&state).await?;

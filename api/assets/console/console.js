@@ -304,7 +304,7 @@
         yAxis: { type: 'category', inverse: true, data: stages.map(function (s) { return s === 'leads' ? t('leads') : t(s); }) },
         series: [{ type: 'bar', data: stages.map(function (s) { return sum(d.funnel, s); }), label: { show: true, position: 'right' } }] });
       if (d.trend) {
-        chart(secondEl, { tooltip: { trigger: 'axis' }, legend: { data: [t('carEntries'), t('revenue')] },
+        chart(secondEl, { tooltip: { trigger: 'axis' }, grid: { left: 40, right: 70 }, legend: { data: [t('carEntries'), t('revenue')] },
           xAxis: { type: 'category', data: d.trend.months.map(function (m) { return m.month; }) },
           yAxis: [{ type: 'value' }, { type: 'value' }],
           series: [{ name: t('carEntries'), type: 'bar', data: d.trend.months.map(function (m) { return m.carEntries; }) },

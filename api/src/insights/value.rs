@@ -178,7 +178,8 @@ pub struct StoreTrend {
     pub trailing_months: i32,
     /// The months, oldest first, the current one last.
     pub months: Vec<TrendMonth>,
-    /// Whether the last full month raised an alert.
+    /// Whether the last full month raised an alert (the current month,
+    /// not over yet, never does).
     pub alert: bool,
 }
 
@@ -288,7 +289,7 @@ pub async fn store_trend<C: ConnectionTrait>(
     let t = trailing as usize;
     let e = rules::trend(&entries, t, settings.trend_alert_percent);
     let r = rules::trend(&revenue, t, settings.trend_alert_percent);
-    let out: Vec<TrendMonth> = all
+    let mut out: Vec<TrendMonth> = all
         .iter()
         .zip(e.into_iter().zip(r))
         .skip(t)
@@ -302,6 +303,11 @@ pub async fn store_trend<C: ConnectionTrait>(
             revenue_alert: r.alert,
         })
         .collect();
+    // The current month is not over: it is shown, never alerted on.
+    if let Some(last) = out.last_mut() {
+        last.car_entries_alert = false;
+        last.revenue_alert = false;
+    }
     let alert = out
         .len()
         .checked_sub(2)
