@@ -101,7 +101,7 @@ try {
     .staffMembers.nodes.find((s) => s.username === 'cq.sales2');
   await page.selectOption(`[data-lead="${leadId}"] select`, sales2.id);
   await page.click(`[data-lead="${leadId}"] [data-testid=lead-assign]`);
-  await page.waitForSelector('[data-testid=leads-table]');
+  await page.waitForSelector('[data-testid=lead-msg].ok');
   const after = await api('query($id: ID!) { lead(id: $id) { consultant { username } } }', { id: leadId }, tok);
   check(after.lead.consultant.username === 'cq.sales2', 'the lead is now cq.sales2\'s');
 

@@ -348,7 +348,7 @@
               var e = errors(d.assignLead);
               msg.className = e ? 'err' : 'ok';
               msg.textContent = e || t('saved') + ': ' + d.assignLead.lead.consultant.name;
-              if (!e) route();
+              if (!e) { var cell = sel.closest('tr').querySelector('[data-testid=lead-consultant]'); if (cell) cell.textContent = d.assignLead.lead.consultant.name; }
             }).catch(function (e) { msg.className = 'err'; msg.textContent = e.message; });
           } } }, l.consultant ? t('reassign') : t('assign')));
         } }
