@@ -278,7 +278,7 @@ async fn seed_customers<C: ConnectionTrait>(
     count: u32,
     store_no: u32,
     now: DateTime<Utc>,
-) -> anyhow::Result<Vec<DemoCustomer>> {
+) -> anyhow::Result<Vec<crate::seed_history::DemoCustomer>> {
     let mut made = Vec::new();
     let mut customers = Vec::new();
     let mut vehicles = Vec::new();
@@ -433,7 +433,7 @@ async fn seed_customers<C: ConnectionTrait>(
                 due,
             ));
         }
-        made.push(DemoCustomer {
+        made.push(crate::seed_history::DemoCustomer {
             id,
             car,
             responsible,
@@ -500,16 +500,6 @@ async fn seed_customers<C: ConnectionTrait>(
         .await
         .map_err(|e| anyhow::anyhow!("inserting demo tasks: {e:?}"))?;
     Ok(made)
-}
-
-/// A demo customer as the history generator needs them.
-pub struct DemoCustomer {
-    /// The customer.
-    pub id: Uuid,
-    /// Their car and its model, if they have one.
-    pub car: Option<(Uuid, &'static str)>,
-    /// Their consultant.
-    pub responsible: Option<Uuid>,
 }
 
 /// An open demo task (those due in the past turn overdue at the first tick).

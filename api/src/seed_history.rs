@@ -9,7 +9,15 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::seed::DemoCustomer;
+/// A demo customer as the history generator needs them.
+pub struct DemoCustomer {
+    /// The customer.
+    pub id: Uuid,
+    /// Their car and its model, if they have one.
+    pub car: Option<(Uuid, &'static str)>,
+    /// Their consultant.
+    pub responsible: Option<Uuid>,
+}
 
 /// Who works the demo store.
 pub struct People<'a> {

@@ -173,7 +173,7 @@ fn all_labels() -> Vec<EnumLabels> {
         },
         customers::rules::*,
         error::UserErrorCode,
-        insights::plans::{PlanMethod, WorkPlanKind},
+        insights::rules::{PlanMethod, WorkPlanKind},
         org::rules::DealerGrade,
         sales::rules::*,
         service::rules::*,

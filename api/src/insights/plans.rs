@@ -17,37 +17,15 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    rules::{self, PlanStatus},
+    rules::{self, PlanMethod, PlanStatus, WorkPlanKind},
     store::{grouped, scope, GroupKey, ReportFilter, ReportKey, REPORT_READERS},
 };
 use crate::{
     auth::{Actor, Role},
     error::{ApiError, ApiResult, UserErrorCode},
     ids::{self, NodeKind},
-    labels::labeled_enum,
     org,
 };
-
-labeled_enum! {
-    /// What a work plan plans.
-    WorkPlanKind {
-        Revisit = "REVISIT" ("Revisit plan: revisit tasks done", "回访计划"),
-        CustomerEvent = "CUSTOMER_EVENT" ("Customer event: campaign contacts done", "客户活动计划"),
-        ServicePlan = "SERVICE_PLAN" ("Service plan: car entries", "服务计划"),
-    }
-}
-
-labeled_enum! {
-    /// How a plan reaches customers.
-    PlanMethod {
-        Phone = "PHONE" ("Phone", "电话"),
-        Sms = "SMS" ("SMS", "短信"),
-        Wechat = "WECHAT" ("WeChat", "微信"),
-        Visit = "VISIT" ("Store visit", "到店"),
-        Event = "EVENT" ("Event", "活动"),
-        Other = "OTHER" ("Other", "其他"),
-    }
-}
 
 /// A work plan with its actual count and status.
 #[derive(SimpleObject, Clone, Debug)]

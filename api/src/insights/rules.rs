@@ -2,6 +2,29 @@
 use async_graphql::Enum;
 use chrono::{Datelike, Duration, Months, NaiveDate};
 
+use crate::labels::labeled_enum;
+
+labeled_enum! {
+    /// What a work plan plans.
+    WorkPlanKind {
+        Revisit = "REVISIT" ("Revisit plan: revisit tasks done", "回访计划"),
+        CustomerEvent = "CUSTOMER_EVENT" ("Customer event: campaign contacts done", "客户活动计划"),
+        ServicePlan = "SERVICE_PLAN" ("Service plan: car entries", "服务计划"),
+    }
+}
+
+labeled_enum! {
+    /// How a plan reaches customers.
+    PlanMethod {
+        Phone = "PHONE" ("Phone", "电话"),
+        Sms = "SMS" ("SMS", "短信"),
+        Wechat = "WECHAT" ("WeChat", "微信"),
+        Visit = "VISIT" ("Store visit", "到店"),
+        Event = "EVENT" ("Event", "活动"),
+        Other = "OTHER" ("Other", "其他"),
+    }
+}
+
 /// How report rows are bucketed in time.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Period {
