@@ -6,6 +6,7 @@ pub mod auth;
 pub mod care;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod customers;
 pub mod db;
 pub mod error;

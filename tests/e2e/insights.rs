@@ -967,6 +967,14 @@ async fn reports_give_the_known_answers_of_a_seeded_store() {
     assert_eq!(crate::support::error_code(&r), "BAD_USER_INPUT", "{r}");
     let r = m.q(FUNNEL, json!({"f": oct_nov, "by": "CAUSE"})).await;
     assert_eq!(crate::support::error_code(&r), "BAD_USER_INPUT", "{r}");
+    // A slice a report cannot honour is refused, not ignored.
+    let r = m
+        .q(
+            "query($f: ReportFilter!) { complaintReport(filter: $f) { complaints } }",
+            json!({"f": {"from": "2026-11-01", "to": "2026-11-30", "grade": "H"}}),
+        )
+        .await;
+    assert_eq!(crate::support::error_code(&r), "BAD_USER_INPUT", "{r}");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
-//! GraphiQL and the manager console served from the binary: their pages
-//! and bundles are compiled in, so they work offline and where public CDNs
-//! are slow or blocked (no asset comes from a CDN, none needs a Node build).
+//! GraphiQL served from the binary: its page and bundles are compiled in,
+//! so it works offline and where public CDNs are slow or blocked. The
+//! manager console (`crate::console`) is served the same way.
 use axum::{
     extract::Path,
     http::{header, HeaderValue, StatusCode},
@@ -41,45 +41,13 @@ const FILES: [(&str, &str, &[u8]); 5] = [
     ),
 ];
 
-/// The console's page: a shell that loads its script and styles.
-pub const CONSOLE_PAGE: &str = include_str!("../../assets/console/index.html");
-
-/// (file name, content type, bytes) of the console's assets.
-const CONSOLE_FILES: [(&str, &str, &[u8]); 4] = [
-    (
-        "console.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/console/console.js"),
-    ),
-    (
-        "console.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../assets/console/console.css"),
-    ),
-    (
-        "echarts.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/console/echarts.min.js"),
-    ),
-    (
-        "LICENSES.txt",
-        "text/plain; charset=utf-8",
-        include_bytes!("../../assets/console/LICENSES.txt"),
-    ),
-];
-
 /// `GET /assets/graphiql/{file}`.
 pub async fn graphiql_asset(Path(file): Path<String>) -> Response {
     serve(&FILES, &file, "public, max-age=86400")
 }
 
-/// `GET /console/{file}`: kept for five minutes, so a new release's
-/// console reaches browsers soon.
-pub async fn console_asset(Path(file): Path<String>) -> Response {
-    serve(&CONSOLE_FILES, &file, "public, max-age=300")
-}
-
-fn serve(
+/// Answers with the named file of `files`, or 404.
+pub(crate) fn serve(
     files: &[(&str, &'static str, &'static [u8])],
     file: &str,
     cache: &'static str,

@@ -1,6 +1,6 @@
 //! axum wiring: routes, middleware, health, metrics and the GraphQL
 //! endpoint.
-mod assets;
+pub(crate) mod assets;
 mod depth;
 pub mod documents;
 pub mod graphql_http;
@@ -91,9 +91,9 @@ pub fn router(state: HttpState) -> Router {
             "/",
             get(|| async { axum::response::Redirect::temporary("/console") }),
         )
-        .route("/console", get(console))
-        .route("/console/", get(console))
-        .route("/console/{file}", get(assets::console_asset))
+        .route("/console", get(crate::console::page))
+        .route("/console/", get(crate::console::page))
+        .route("/console/{file}", get(crate::console::asset))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(ws::graphql_ws))
         .route("/assets/graphiql/{file}", get(assets::graphiql_asset))
@@ -115,16 +115,6 @@ pub fn router(state: HttpState) -> Router {
                 )),
         )
         .with_state(state)
-}
-
-/// The manager console's page (its script routes by the URL's hash).
-async fn console() -> Response {
-    let mut resp = Html(assets::CONSOLE_PAGE).into_response();
-    resp.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-cache"),
-    );
-    resp
 }
 
 async fn graphiql(st: &HttpState) -> Response {

@@ -47,14 +47,17 @@ impl InsightsQuery {
     }
 
     /// The workshop: car entries, revenue, first-time fix, promises kept
-    /// and CSI, grouped by period, store, staff (advisor) or model.
+    /// and CSI, grouped by period, store, staff (advisor) or model. The
+    /// surveys are read only when `csi` or `surveys` is selected.
     async fn service_report(
         &self,
         ctx: &Context<'_>,
         filter: ReportFilter,
         #[graphql(default_with = "ReportBy::Period")] by: ReportBy,
     ) -> async_graphql::Result<Vec<ServiceRow>> {
-        Ok(store::service_report(ctx.reports_db()?, ctx.actor()?, &filter, by).await?)
+        let ahead = ctx.look_ahead();
+        let with_csi = ahead.field("csi").exists() || ahead.field("surveys").exists();
+        Ok(store::service_report(ctx.reports_db()?, ctx.actor()?, &filter, by, with_csi).await?)
     }
 
     /// Complaints received in the period: counts, share within SLA,
