@@ -91,8 +91,14 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
     ));
     // Reports read the replica when there is one; the schema comes with
     // the primary's stream, so nothing is migrated there.
+    // Without one, PostgreSQL reports get a small pool of their own on the
+    // primary, planned per run (`db::Plans`); SQLite shares the pool.
     let reports = match config.read_replica_url.as_deref().filter(|u| !u.is_empty()) {
-        Some(url) => db::connect(url, config.db_max_connections).await?,
+        Some(url) => db::connect_for_reports(url, config.db_max_connections).await?,
+        None if db.get_database_backend() == sea_orm::DbBackend::Postgres => {
+            db::connect_for_reports(&config.database_url, config.db_max_connections.clamp(1, 4))
+                .await?
+        }
         None => db.clone(),
     };
     Ok(AppState {

@@ -83,6 +83,16 @@ try {
   check(wide <= 1, 'the dashboard fits a tablet\'s width');
   await page.screenshot({ path: shots + '/dashboard-zh-CN.png', fullPage: true });
 
+  // Every page of the menu opens without an error.
+  const pages = await page.$$eval('#nav a', (as) => as.map((a) => a.getAttribute('data-testid').replace('nav-', '')));
+  for (const p of pages) {
+    await page.click('[data-testid=nav-' + p + ']');
+    await page.waitForSelector('[data-testid=page-' + p + '] h1');
+    check((await page.$('[data-testid=error]')) === null, 'the ' + p + ' page opens without an error');
+  }
+  await page.click('[data-testid=nav-dashboard]');
+  await page.waitForSelector('[data-testid=chart-funnel] canvas');
+
   // 2. Switching language.
   await page.click('[data-testid=lang]');
   await page.waitForSelector('text=Leads this month');
@@ -117,7 +127,18 @@ try {
   const st = await api('{ myStore { settings { trendAlertPercent } } }', {}, tok);
   check(st.myStore.settings.trendAlertPercent === 35, 'and the API agrees');
 
-  // 5. Reports with a CSV download.
+  // 5. A monthly target set in the console shows in the scorecard.
+  await page.click('[data-testid=nav-plans]');
+  await page.waitForSelector('[data-testid=target-form]');
+  const advisor = (await api('{ staffMembers(filter: {role: SERVICE_ADVISOR}, first: 10) { nodes { id username } } }', {}, tok))
+    .staffMembers.nodes.find((s) => s.username === 'cq.advisor');
+  await page.selectOption('[data-testid=target-staff]', advisor.id);
+  await page.fill('[data-testid=target-form] [name=revenue]', '300000');
+  await page.click('[data-testid=target-form] button');
+  await page.waitForSelector('[data-testid=scorecard-table] >> text=serviceRevenueFen');
+  check(true, 'a target set in the console shows in the scorecard');
+
+  // 6. Reports with a CSV download.
   await page.click('[data-testid=nav-reports]');
   await page.waitForSelector('[data-testid=report-form]');
   await page.fill('[name=from]', today.slice(0, 5) + '01-01');
@@ -131,7 +152,7 @@ try {
   check(csv.includes('label,leads,contacted'), 'the CSV has the report\'s columns');
   await signOut(page);
 
-  // 6. A consultant cannot open the manager pages.
+  // 7. A consultant cannot open the manager pages.
   await signIn(page, 'cq.sales1');
   check((await page.$('[data-testid=nav-dashboard]')) === null, 'no dashboard in a consultant\'s menu');
   for (const p of ['dashboard', 'reports', 'settings', 'leads']) {
@@ -141,7 +162,7 @@ try {
   check(true, 'a consultant is refused the manager pages');
   await signOut(page);
 
-  // 7. Group and OEM staff see their network and no customer past the consent line.
+  // 8. Group and OEM staff see their network and no customer past the consent line.
   for (const who of ['group.manager', 'oem.staff']) {
     await signIn(page, who);
     await page.waitForSelector('[data-testid=kpi-leadsMonth]');

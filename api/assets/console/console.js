@@ -358,7 +358,7 @@
 
   // ------------------------------------------------------------ tasks
   function tasksPage(box) {
-    var Q = '{ workload { staff { id name } queue open overdue } tasks(filter: {status: [OVERDUE]}, first: 50) { nodes { id title kind dueAt assignee { name } customer { name } } } staffMembers(filter: {active: true}, first: 200) { nodes { id name role } } }';
+    var Q = '{ workload { staff { id name } queue open overdue } tasks(filter: {status: [OVERDUE]}, first: 50) { nodes { id title kind dueAt assignee { name } customer { name } } } staffMembers(filter: {active: true}, first: 100) { nodes { id name role } } }';
     return gql(Q).then(function (d) {
       var people = d.staffMembers.nodes.filter(function (s) { return s.role !== 'STORE_MANAGER'; });
       var msg = h('p', { 'data-testid': 'tasks-msg' });
@@ -472,7 +472,8 @@
   function plansPage(box) {
     var m = thisMonth(), first = m + '-01', last = pad(new Date(+m.slice(0, 4), +m.slice(5, 7), 0).getDate());
     var Q = 'query($from: NaiveDate!, $to: NaiveDate!, $m: String!) { workPlans(from: $from, to: $to) { id kind title startsOn endsOn method targetCount minimumCount actualCount progress status }' +
-      ' staffScorecard(month: $m) { staff { key label } tasksDone unitsDelivered serviceRevenueFen newCustomers csi attainment { measure rate } } }';
+      ' staffScorecard(month: $m) { staff { key label } tasksDone unitsDelivered serviceRevenueFen newCustomers csi attainment { measure rate } }' +
+      ' staffMembers(filter: {active: true}, first: 100) { nodes { id name role } } }';
     return gql(Q, { from: first, to: m + '-' + last, m: m }).then(function (d) {
       var store = session.staff.role === 'STORE_MANAGER';
       var msg = h('p', { 'data-testid': 'plan-msg' });
@@ -493,6 +494,25 @@
         h('label', {}, t('minimum'), h('input', { type: 'number', name: 'minimum', value: 5, min: 0 })),
         h('label', {}, t('content'), h('input', { name: 'content' })), h('label', {}, t('purpose'), h('input', { name: 'purpose' })),
         h('button', { class: 'primary', type: 'submit' }, t('create'))), msg);
+      var tmsg = h('p', { 'data-testid': 'target-msg' });
+      var tform = h('form', { class: 'card row', 'data-testid': 'target-form', on: { submit: function (ev) {
+        ev.preventDefault();
+        var i = { staffId: tform.staff.value, month: m };
+        [['tasksDone', 'tasks'], ['serviceRevenueFen', 'revenue'], ['newCustomers', 'customers'], ['receivablesFen', 'receivables']].forEach(function (p) {
+          if (tform[p[1]].value !== '') i[p[0]] = +tform[p[1]].value;
+        });
+        if (tform.csi.value !== '') i.csi = +tform.csi.value;
+        gql('mutation($i: SetStaffTargetInput!) { setStaffTarget(input: $i) { target { tasksDone } userErrors { field message } } }', { i: i })
+          .then(function (r) { var e = errors(r.setStaffTarget); if (e) { tmsg.className = 'err'; tmsg.textContent = e; } else { route(); } })
+          .catch(function (e) { tmsg.className = 'err'; tmsg.textContent = e.message; });
+      } } },
+        h('label', {}, t('staff'), staffSelect(d.staffMembers ? d.staffMembers.nodes : [], 'staff', 'target-staff')),
+        h('label', {}, t('tasks'), h('input', { type: 'number', name: 'tasks', min: 0, size: 5 })),
+        h('label', {}, t('serviceRevenue'), h('input', { type: 'number', name: 'revenue', min: 0 })),
+        h('label', {}, t('newCustomers'), h('input', { type: 'number', name: 'customers', min: 0, size: 5 })),
+        h('label', {}, t('receivables'), h('input', { type: 'number', name: 'receivables', min: 0 })),
+        h('label', {}, t('csi'), h('input', { type: 'number', name: 'csi', min: 0, max: 100, step: '0.1', size: 5 })),
+        h('button', { class: 'primary', type: 'submit' }, t('setTarget') + ' · ' + m));
       fill(box, h('h1', {}, t('plans')), store ? form : null,
         table([
           { title: t('title'), cell: function (p) { return p.title; } },
@@ -512,7 +532,7 @@
           { title: t('newCustomers'), n: true, cell: function (r) { return num(r.newCustomers); } },
           { title: t('csi'), n: true, cell: function (r) { return num(r.csi, 1); } },
           { title: t('attainment'), cell: function (r) { return r.attainment.map(function (a) { return a.measure + ' ' + pct(a.rate); }).join(' · '); } }
-        ], d.staffScorecard, 'scorecard-table'));
+        ], d.staffScorecard, 'scorecard-table'), store ? tform : null, tmsg);
     });
   }
 
@@ -626,7 +646,7 @@
 
   // ------------------------------------------------------------ staff
   function staffPage(box) {
-    return gql('{ staffMembers(first: 200) { nodes { id username name role active store { name } } } myStore { id } }').then(function (d) {
+    return gql('{ staffMembers(first: 100) { nodes { id username name role active store { name } } } myStore { id } }').then(function (d) {
       var msg = h('p', { 'data-testid': 'staff-msg' });
       var form = h('form', { class: 'card row', on: { submit: function (ev) {
         ev.preventDefault();
