@@ -1,6 +1,6 @@
 //! GraphiQL served from the binary: its page and bundles are compiled in,
 //! so it works offline and where public CDNs are slow or blocked. The
-//! manager console (`crate::console`) is served the same way.
+//! manager console is served the same way (see the `console` module).
 use axum::{
     extract::Path,
     http::{header, HeaderValue, StatusCode},
