@@ -56,7 +56,8 @@ try {
   const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'zh-CN' });
   const page = await context.newPage();
   const failed = [];
-  page.on('requestfailed', (r) => failed.push(r.url()));
+  // A request cut short by the test's own navigation (ERR_ABORTED) is not a failure.
+  page.on('requestfailed', (r) => { if (!/ERR_ABORTED/.test(r.failure()?.errorText || '')) failed.push(r.url() + ' ' + r.failure()?.errorText); });
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) failed.push('outside: ' + r.url()); });
 
   // 1. The manager signs in and sees the dashboard's figures, equal to the API's.
