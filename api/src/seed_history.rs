@@ -72,6 +72,13 @@ fn in_month(rng: &mut StdRng, now: DateTime<Utc>, back: u32) -> DateTime<Utc> {
     start + Duration::minutes(rng.gen_range(0..span)) + Duration::hours(1)
 }
 
+/// `count` instants of a month, in order.
+fn sorted_times(rng: &mut StdRng, now: DateTime<Utc>, back: u32, count: u32) -> Vec<DateTime<Utc>> {
+    let mut at: Vec<DateTime<Utc>> = (0..count).map(|_| in_month(rng, now, back)).collect();
+    at.sort();
+    at
+}
+
 /// Writes the store's history.
 pub async fn seed_history<C: ConnectionTrait>(
     db: &C,
@@ -91,7 +98,9 @@ pub async fn seed_history<C: ConnectionTrait>(
     let with_cars: Vec<&DemoCustomer> = customers.iter().filter(|c| c.car.is_some()).collect();
     let (mut leads, mut drives, mut orders, mut repairs, mut complaints, mut surveys) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for back in 0..6u32 {
+    // Oldest month first, each month's events in time order, so ids (time
+    // ordered) follow the events as they would have been recorded.
+    for back in (0..6u32).rev() {
         // This month so far: a share of a month's work by the days gone.
         let share = if back == 0 {
             (f64::from(now.day()) / 30.0).min(1.0)
@@ -101,12 +110,12 @@ pub async fn seed_history<C: ConnectionTrait>(
         let n = |rng: &mut StdRng, lo: u32, hi: u32| {
             ((f64::from(rng.gen_range(lo..hi)) * share).ceil()) as u32
         };
-        for _ in 0..n(rng, 14, 24) {
+        let count = n(rng, 14, 24);
+        for at in sorted_times(rng, now, back, count) {
             let c = &customers[rng.gen_range(0..customers.len())];
             let consultant = c
                 .responsible
                 .unwrap_or(p.consultants[rng.gen_range(0..p.consultants.len())]);
-            let at = in_month(rng, now, back);
             let reached = rng.gen_range(0..100);
             let status = match reached {
                 0..=11 => "NEW",
@@ -214,12 +223,12 @@ pub async fn seed_history<C: ConnectionTrait>(
                 });
             }
         }
-        for _ in 0..n(rng, 18, 30) {
+        let count = n(rng, 18, 30);
+        for opened in sorted_times(rng, now, back, count) {
             let Some(c) = with_cars.get(rng.gen_range(0..with_cars.len().max(1))) else {
                 break;
             };
             let Some((vehicle, _)) = c.car else { continue };
-            let opened = in_month(rng, now, back);
             let open = now - opened < Duration::hours(30);
             let total: i64 = rng.gen_range(300..3_000) * 100;
             let done = opened + Duration::hours(rng.gen_range(2..9));
@@ -281,9 +290,9 @@ pub async fn seed_history<C: ConnectionTrait>(
                 });
             }
         }
-        for _ in 0..n(rng, 1, 4) {
+        let count = n(rng, 1, 4);
+        for received in sorted_times(rng, now, back, count) {
             let c = &customers[rng.gen_range(0..customers.len())];
-            let received = in_month(rng, now, back);
             let responded = received + Duration::minutes(rng.gen_range(20..200));
             let resolved = received + Duration::hours(rng.gen_range(6..70));
             let settled = resolved < now;

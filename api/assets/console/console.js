@@ -395,6 +395,8 @@
     var ms = new Date(due).getTime() - Date.now();
     var m = Math.round(Math.abs(ms) / 60000), hh = Math.floor(m / 60), mm = m % 60;
     var text = (hh ? hh + 'h ' : '') + mm + 'm';
+    // A met or missed deadline is history: its label says all.
+    if (state === 'MET' || state === 'MISSED') return h('span', { class: 'badge ' + state }, label('SlaState', state));
     return h('span', { class: 'badge ' + state, 'data-due': due }, label('SlaState', state) + ' · ' + (ms < 0 ? '-' : '') + text);
   }
   function complaintsPage(box) {
