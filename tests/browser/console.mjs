@@ -107,6 +107,11 @@ try {
   // 3. Reassigning a lead.
   await page.click('[data-testid=nav-leads]');
   await page.waitForSelector('[data-testid=leads-table]');
+  const myStore = (await api('{ myStore { id } }', {}, tok)).myStore.id;
+  const board = (await api('query($s: ID!) { leadBoard(storeId: $s) { unassigned firstResponseLate } }', { s: myStore }, tok)).leadBoard;
+  check(digits(await page.textContent('[data-testid=board-unassigned]')) === String(board.unassigned)
+    && digits(await page.textContent('[data-testid=board-lateFirstResponse]')) === String(board.firstResponseLate),
+    'the lead board\'s counts as the API gives them');
   const leadId = await page.getAttribute('[data-lead]', 'data-lead');
   const sales2 = (await api('{ staffMembers(filter: {role: SALES_CONSULTANT}, first: 50) { nodes { id username } } }', {}, tok))
     .staffMembers.nodes.find((s) => s.username === 'cq.sales2');

@@ -20,7 +20,7 @@
       from: '开始日期', to: '结束日期', period: '周期', by: '分组', store: '门店', all: '全部', model: '车型',
       channel: '渠道', grade: '意向级别', dealerGrade: '经销商级别', city: '城市', report: '报表',
       rFunnel: '销售漏斗', rService: '售后服务', rComplaints: '投诉', rFollowUp: '回访与索赔', rScorecard: '员工绩效', rValue: '客户价值',
-      unassigned: '待分配线索', consultant: '销售顾问', customer: '客户', status: '状态', createdAt: '创建时间', due: '截止',
+      unassigned: '待分配线索', lateFirstResponse: '首次响应超时', dormant: '休眠线索', openLeads: '跟进中的线索', consultant: '销售顾问', customer: '客户', status: '状态', createdAt: '创建时间', due: '截止',
       overdueByStaff: '各员工超期任务', fromStaff: '原负责人', toStaff: '新负责人', open: '未完成', overdue: '超期',
       sla: 'SLA 时钟', response: '响应', resolution: '解决', received: '受理时间', severity: '严重程度', owner: '负责人',
       month: '月份', target: '目标', minimum: '最低', actual: '实际', title: '标题', kind: '类型', method: '方式',
@@ -45,7 +45,7 @@
       from: 'From', to: 'To', period: 'Period', by: 'Group by', store: 'Store', all: 'All', model: 'Model',
       channel: 'Channel', grade: 'Intent grade', dealerGrade: 'Dealer grade', city: 'City', report: 'Report',
       rFunnel: 'Sales funnel', rService: 'Service', rComplaints: 'Complaints', rFollowUp: 'Revisits & claims', rScorecard: 'Staff scorecard', rValue: 'Customer value',
-      unassigned: 'Unassigned leads', consultant: 'Consultant', customer: 'Customer', status: 'Status', createdAt: 'Created', due: 'Due',
+      unassigned: 'Unassigned leads', lateFirstResponse: 'First response late', dormant: 'Dormant leads', openLeads: 'Open leads', consultant: 'Consultant', customer: 'Customer', status: 'Status', createdAt: 'Created', due: 'Due',
       overdueByStaff: 'Overdue tasks by staff', fromStaff: 'From', toStaff: 'To', open: 'Open', overdue: 'Overdue',
       sla: 'SLA clocks', response: 'Response', resolution: 'Resolution', received: 'Received', severity: 'Severity', owner: 'Owner',
       month: 'Month', target: 'Target', minimum: 'Minimum', actual: 'Actual', title: 'Title', kind: 'Kind', method: 'Method',
@@ -328,10 +328,23 @@
   }
   function leadsPage(box) {
     var Q = '{ leads(filter: {status: [NEW, CONTACTED, TEST_DRIVEN, ORDERED]}, first: 50) { nodes { id grade status channel interestModel createdAt firstResponseLate customer { name } consultant { id name } } } myStore { id } }';
+    var BOARD = 'query($s: ID!) { leadBoard(storeId: $s) { unassigned firstResponseLate dormant consultants { staff { name } open h a b c overdue } } }';
     return Promise.all([gql(Q), consultants()]).then(function (r) {
-      var leads = r[0].leads.nodes, people = r[1];
+      return gql(BOARD, { s: r[0].myStore.id }).then(function (b) { r.push(b.leadBoard); return r; });
+    }).then(function (r) {
+      var leads = r[0].leads.nodes, people = r[1], board = r[2];
       var msg = h('p', { 'data-testid': 'lead-msg' });
-      fill(box, h('h1', {}, t('leads')), msg, table([
+      fill(box, h('h1', {}, t('leads')),
+        h('div', { class: 'kpis' }, [['unassigned', board.unassigned], ['lateFirstResponse', board.firstResponseLate], ['dormant', board.dormant]].map(function (k) {
+          return h('div', { class: 'kpi' }, h('div', { class: 'v', 'data-testid': 'board-' + k[0] }, num(k[1])), h('div', { class: 'l' }, t(k[0])));
+        })),
+        table([
+          { title: t('consultant'), cell: function (c) { return c.staff ? c.staff.name : '—'; } },
+          { title: t('open'), n: true, cell: function (c) { return num(c.open); } },
+          { title: 'H / A / B / C', n: true, cell: function (c) { return [c.h, c.a, c.b, c.c].join(' / '); } },
+          { title: t('overdue'), n: true, cell: function (c) { return num(c.overdue); } }
+        ], board.consultants, 'board-consultants'),
+        h('h2', {}, t('openLeads')), msg, table([
         { title: t('customer'), cell: function (l) { return l.customer ? l.customer.name : '—'; } },
         { title: t('grade'), cell: function (l) { return label('LeadGrade', l.grade); } },
         { title: t('status'), cell: function (l) { return label('LeadStatus', l.status); } },
