@@ -151,13 +151,7 @@ fn any_period(today: NaiveDate) -> ReportFilter {
     ReportFilter {
         from: today,
         to: today,
-        period: Default::default(),
-        store_ids: None,
-        dealer_grade: None,
-        city: None,
-        channel: None,
-        grade: None,
-        model: None,
+        ..Default::default()
     }
 }
 

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::{
     rules::{self, PlanMethod, PlanStatus, WorkPlanKind},
-    store::{grouped, scope, GroupKey, ReportFilter, ReportKey, REPORT_READERS},
+    store::{grouped, joined, names_of, scope, GroupKey, ReportFilter, ReportKey, REPORT_READERS},
 };
 use crate::{
     auth::{Actor, Role},
@@ -228,7 +228,7 @@ pub async fn create<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    with_actuals(db, actor, now, vec![row])
+    with_actuals(db, now, vec![row])
         .await?
         .pop()
         .ok_or(ApiError::NotFound)
@@ -265,7 +265,7 @@ pub async fn update<C: ConnectionTrait>(
     }
     row.updated_at = Set(now);
     let row = row.update(db).await?;
-    with_actuals(db, actor, now, vec![row])
+    with_actuals(db, now, vec![row])
         .await?
         .pop()
         .ok_or(ApiError::NotFound)
@@ -317,19 +317,27 @@ pub async fn list<C: ConnectionTrait>(
         .limit(500)
         .all(db)
         .await?;
-    with_actuals(db, actor, now, rows).await
+    with_actuals(db, now, rows).await
 }
 
 /// Counts what fulfils each plan (one statement per plan: plans are few).
 async fn with_actuals<C: ConnectionTrait>(
     db: &C,
-    _actor: &Actor,
     now: DateTime<Utc>,
     plans: Vec<work_plan::Model>,
 ) -> ApiResult<Vec<WorkPlan>> {
     let mut out = Vec::with_capacity(plans.len());
+    // Each store's zone is read once, however many plans it has.
+    let mut zones: std::collections::HashMap<Uuid, chrono_tz::Tz> = Default::default();
     for p in plans {
-        let tz = org::store::zone_of(db, p.store_id).await?;
+        let tz = match zones.get(&p.store_id) {
+            Some(tz) => *tz,
+            None => {
+                let tz = org::store::zone_of(db, p.store_id).await?;
+                zones.insert(p.store_id, tz);
+                tz
+            }
+        };
         let start = org::rules::day_start(tz, p.starts_on);
         let end = org::rules::day_start(tz, p.ends_on + chrono::Duration::days(1));
         let kind = WorkPlanKind::parse(&p.kind).unwrap_or(WorkPlanKind::Revisit);
@@ -546,22 +554,42 @@ pub async fn set_target<C: ConnectionTrait>(
     )
     .exec_without_returning(db)
     .await?;
-    Ok(targets_of(db, &[staff_id], &month)
+    Ok(targets_of(db, Whose::Staff(staff_id), &month)
         .await?
         .remove(&staff_id)
         .unwrap_or_default())
 }
 
-/// The targets of `staff` for `month`, quota included.
+/// Whose targets to read.
+enum Whose<'a> {
+    /// One staff member's.
+    Staff(Uuid),
+    /// Those of every staff member of these stores (a store-id subquery).
+    Stores(&'a sea_orm::sea_query::SelectStatement),
+}
+
+/// The targets for `month` (the sales quota included), by staff member.
 async fn targets_of<C: ConnectionTrait>(
     db: &C,
-    staff: &[Uuid],
+    whose: Whose<'_>,
     month: &str,
 ) -> ApiResult<BTreeMap<Uuid, StaffTargets>> {
+    use sales_quota::Column as Q;
+    use staff_target::Column as T;
+    let (targets, quotas) = match whose {
+        Whose::Staff(id) => (
+            Condition::all().add(T::StaffId.eq(id)),
+            Condition::all().add(Q::StaffId.eq(id)),
+        ),
+        Whose::Stores(stores) => (
+            Condition::all().add(T::StoreId.in_subquery(stores.clone())),
+            Condition::all().add(Q::StoreId.in_subquery(stores.clone())),
+        ),
+    };
     let mut out: BTreeMap<Uuid, StaffTargets> = BTreeMap::new();
     for t in staff_target::Entity::find()
-        .filter(staff_target::Column::StaffId.is_in(staff.iter().copied()))
-        .filter(staff_target::Column::Month.eq(month))
+        .filter(targets)
+        .filter(T::Month.eq(month))
         .all(db)
         .await?
     {
@@ -573,8 +601,8 @@ async fn targets_of<C: ConnectionTrait>(
         e.csi = t.csi;
     }
     for q in sales_quota::Entity::find()
-        .filter(sales_quota::Column::StaffId.is_in(staff.iter().copied()))
-        .filter(sales_quota::Column::Month.eq(month))
+        .filter(quotas)
+        .filter(Q::Month.eq(month))
         .all(db)
         .await?
     {
@@ -601,156 +629,114 @@ pub async fn scorecard<C: ConnectionTrait>(
     filter.to = next.pred_opt().unwrap_or(first);
     let scope = scope(db, actor, &filter).await?;
     let by = |e: Expr| GroupKey::Id(e, NodeKind::Staff);
-    let rows_of = |r: super::store::Rows| -> BTreeMap<String, (ReportKey, Vec<i64>)> {
-        r.into_iter()
-            .map(|(k, m)| (k.key.clone(), (k, m)))
-            .collect()
-    };
     use task::Column as T;
     let done = scope
         .within(task::Entity::find(), T::StoreId, T::CompletedAt)
         .filter(T::Status.eq("DONE"));
-    let tasks = rows_of(
-        grouped(
-            db,
-            &scope,
-            done,
-            &by(Expr::col((task::Entity, T::AssigneeId))),
-            vec![
-                super::store::rows(),
-                super::store::count_if(
-                    Condition::all().add(
-                        Expr::col((task::Entity, T::CompletedAt))
-                            .lte(Expr::col((task::Entity, T::DueAt))),
-                    ),
-                ),
-            ],
-        )
-        .await?,
-    );
+    let tasks = grouped(
+        db,
+        &scope,
+        done,
+        &by(Expr::col((task::Entity, T::AssigneeId))),
+        vec![
+            super::store::rows(),
+            super::store::count_if(Condition::all().add(
+                Expr::col((task::Entity, T::CompletedAt)).lte(Expr::col((task::Entity, T::DueAt))),
+            )),
+        ],
+    )
+    .await?;
     use sales_order::Column as O;
-    let sales = rows_of(
-        grouped(
-            db,
-            &scope,
-            scope
-                .within(sales_order::Entity::find(), O::StoreId, O::DeliveredAt)
-                .filter(O::Status.ne("CANCELLED")),
-            &by(Expr::col((sales_order::Entity, O::ConsultantId))),
-            vec![super::store::rows()],
-        )
-        .await?,
-    );
+    let sales = grouped(
+        db,
+        &scope,
+        scope
+            .within(sales_order::Entity::find(), O::StoreId, O::DeliveredAt)
+            .filter(O::Status.ne("CANCELLED")),
+        &by(Expr::col((sales_order::Entity, O::ConsultantId))),
+        vec![super::store::rows()],
+    )
+    .await?;
     use repair_order::Column as R;
-    let service = rows_of(
-        grouped(
-            db,
-            &scope,
-            scope
-                .within(repair_order::Entity::find(), R::StoreId, R::DeliveredAt)
-                .filter(R::Status.eq("DELIVERED")),
-            &by(Expr::col((repair_order::Entity, R::AdvisorId))),
-            vec![
-                super::store::sum(Expr::col(R::TotalFen)),
-                super::store::sum(Expr::col(R::PaidFen)),
-            ],
-        )
-        .await?,
-    );
+    let service = grouped(
+        db,
+        &scope,
+        scope
+            .within(repair_order::Entity::find(), R::StoreId, R::DeliveredAt)
+            .filter(R::Status.eq("DELIVERED")),
+        &by(Expr::col((repair_order::Entity, R::AdvisorId))),
+        vec![
+            super::store::sum(Expr::col(R::TotalFen)),
+            super::store::sum(Expr::col(R::PaidFen)),
+        ],
+    )
+    .await?;
     use customer::Column as Cu;
-    let customers = rows_of(
-        grouped(
-            db,
-            &scope,
-            scope
-                .within(customer::Entity::find(), Cu::StoreId, Cu::CreatedAt)
-                .filter(Cu::MergedIntoId.is_null()),
-            &by(Expr::col((customer::Entity, Cu::ResponsibleStaffId))),
-            vec![super::store::rows()],
-        )
-        .await?,
-    );
+    let customers = grouped(
+        db,
+        &scope,
+        scope
+            .within(customer::Entity::find(), Cu::StoreId, Cu::CreatedAt)
+            .filter(Cu::MergedIntoId.is_null()),
+        &by(Expr::col((customer::Entity, Cu::ResponsibleStaffId))),
+        vec![super::store::rows()],
+    )
+    .await?;
     use survey_response::Column as S;
-    let surveys = rows_of(
-        grouped(
-            db,
-            &scope,
-            scope.within(survey_response::Entity::find(), S::StoreId, S::AnsweredAt),
-            &by(Expr::col((survey_response::Entity, S::StaffId))),
-            vec![
-                super::store::rows(),
-                super::store::sum(Expr::cust("ROUND(\"csi\" * 10)")),
-            ],
-        )
-        .await?,
+    let surveys = grouped(
+        db,
+        &scope,
+        scope.within(survey_response::Entity::find(), S::StoreId, S::AnsweredAt),
+        &by(Expr::col((survey_response::Entity, S::StaffId))),
+        vec![
+            super::store::rows(),
+            super::store::sum(Expr::cust("ROUND(\"csi\" * 10)")),
+        ],
+    )
+    .await?;
+    // Everyone with work, sales, service, customers or surveys that month
+    // (work without an assignee is nobody's row), then those with only a
+    // target.
+    let targets = targets_of(db, Whose::Stores(&scope.stores), month.trim()).await?;
+    let mut rows: super::store::Rows = joined(
+        vec![tasks, sales, service, customers, surveys],
+        &[2, 1, 2, 1, 2],
+        false,
     );
-    // Targets of the staff of the stores in the report.
-    let staff_ids: Vec<Uuid> = staff_target::Entity::find()
-        .filter(staff_target::Column::StoreId.in_subquery(scope.stores.clone()))
-        .filter(staff_target::Column::Month.eq(month.trim()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| t.staff_id)
-        .chain(
-            sales_quota::Entity::find()
-                .filter(sales_quota::Column::StoreId.in_subquery(scope.stores.clone()))
-                .filter(sales_quota::Column::Month.eq(month.trim()))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|q| q.staff_id),
-        )
+    rows.retain(|(k, _)| k.key != "NONE");
+    let seen: Vec<Uuid> = rows
+        .iter()
+        .filter_map(|(k, _)| ids::decode(&k.key, NodeKind::Staff))
         .collect();
-    let targets = targets_of(db, &staff_ids, month.trim()).await?;
-    let mut keys: BTreeMap<String, ReportKey> = BTreeMap::new();
-    for m in [&tasks, &sales, &service, &customers, &surveys] {
-        for (k, (key, _)) in m.iter() {
-            if k != "NONE" {
-                keys.insert(k.clone(), key.clone());
-            }
-        }
-    }
-    let missing: Vec<Uuid> = targets
+    let only_targets: Vec<Uuid> = targets
         .keys()
-        .filter(|id| !keys.contains_key(&ids::encode(NodeKind::Staff, **id).0))
+        .filter(|id| !seen.contains(id))
         .copied()
         .collect();
-    for s in staff::Entity::find()
-        .filter(staff::Column::Id.is_in(missing))
-        .all(db)
-        .await?
-    {
-        keys.insert(
-            ids::encode(NodeKind::Staff, s.id).0,
-            ReportKey {
-                key: ids::encode(NodeKind::Staff, s.id).0,
-                label: s.name,
-            },
-        );
+    for (id, name) in names_of(db, NodeKind::Staff, &only_targets).await? {
+        let key = ReportKey {
+            key: ids::encode(NodeKind::Staff, id).0,
+            label: name,
+        };
+        rows.push((key, vec![0; 8]));
     }
-    let get = |m: &BTreeMap<String, (ReportKey, Vec<i64>)>, k: &str, i: usize| {
-        m.get(k).and_then(|(_, v)| v.get(i).copied()).unwrap_or(0)
-    };
-    let mut out: Vec<ScorecardRow> = keys
+    let mut out: Vec<ScorecardRow> = rows
         .into_iter()
-        .map(|(k, staff)| {
-            let id = ids::decode(&k, NodeKind::Staff);
-            let target = id
+        .map(|(staff, m)| {
+            let target = ids::decode(&staff.key, NodeKind::Staff)
                 .and_then(|id| targets.get(&id).cloned())
                 .unwrap_or_default();
-            let (n, tenths) = (get(&surveys, &k, 0), get(&surveys, &k, 1));
             let row = ScorecardRow {
                 staff,
-                tasks_done: get(&tasks, &k, 0),
-                tasks_on_time: get(&tasks, &k, 1),
-                on_time_rate: rules::rate(get(&tasks, &k, 1), get(&tasks, &k, 0)),
-                units_delivered: get(&sales, &k, 0),
-                service_revenue_fen: get(&service, &k, 0),
-                receivables_collected_fen: get(&service, &k, 1),
-                new_customers: get(&customers, &k, 0),
-                surveys: n,
-                csi: rules::mean1(tenths as f64 / 10.0, n),
+                tasks_done: m[0],
+                tasks_on_time: m[1],
+                on_time_rate: rules::rate(m[1], m[0]),
+                units_delivered: m[2],
+                service_revenue_fen: m[3],
+                receivables_collected_fen: m[4],
+                new_customers: m[5],
+                surveys: m[6],
+                csi: rules::mean1(m[7] as f64 / 10.0, m[6]),
                 attainment: Vec::new(),
                 target,
             };

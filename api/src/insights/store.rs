@@ -40,7 +40,7 @@ pub const REPORT_READERS: [Role; 4] = [
 const MAX_DAYS: i64 = 366;
 
 /// What every report is sliced by.
-#[derive(InputObject, Clone, Debug)]
+#[derive(InputObject, Clone, Debug, Default)]
 pub struct ReportFilter {
     /// First local day of the period (inclusive).
     pub from: NaiveDate,
@@ -171,10 +171,11 @@ pub(crate) async fn scope<C: ConnectionTrait>(
     })
 }
 
-/// The zone a report's days are counted in.
+/// The zone a report's days are counted in: a store's staff carry their
+/// store's; above a store, the first store in reach.
 async fn zone_for<C: ConnectionTrait>(db: &C, actor: &Actor) -> ApiResult<Tz> {
-    if let Reach::Store(s) = actor.reach() {
-        return org::store::zone_of(db, s).await;
+    if let Reach::Store(_) = actor.reach() {
+        return Ok(actor.zone);
     }
     let first = store::Entity::find()
         .filter(store::Column::Id.in_subquery(actor.store_ids_query()))
@@ -187,7 +188,7 @@ async fn zone_for<C: ConnectionTrait>(db: &C, actor: &Actor) -> ApiResult<Tz> {
 }
 
 /// `"table"."column"`, for the hand-written date arithmetic.
-fn qualified<E: EntityTrait>(e: E, col: impl ColumnTrait) -> String {
+pub(crate) fn qualified<E: EntityTrait>(e: E, col: impl ColumnTrait) -> String {
     format!("\"{}\".\"{}\"", e.table_name(), col.as_str())
 }
 
@@ -257,8 +258,6 @@ pub(crate) enum GroupKey {
     Text(SimpleExpr),
     /// The local day of a timestamp column (`"table"."col"`).
     Day(String),
-    /// Everything in one row.
-    All,
 }
 
 /// One grouped row as read.
@@ -320,24 +319,29 @@ pub(crate) async fn grouped<E: EntityTrait, C: ConnectionTrait>(
             let e = scope.day_of(col);
             q = q.column_as(e.clone(), "k_day").group_by(e);
         }
-        GroupKey::All => {}
     }
     for (i, m) in metrics.into_iter().enumerate() {
         q = q.column_as(m, format!("m{i}"));
     }
     let found = q.into_model::<Grouped>().all(db).await?;
-    let mut folded: BTreeMap<(Option<Uuid>, String), Vec<i64>> = BTreeMap::new();
+    // (id, key text) → (label, sums); ids are named after the fold.
+    let mut folded: BTreeMap<(Option<Uuid>, String), (String, Vec<i64>)> = BTreeMap::new();
     for g in found {
-        let k = match (key, g.day) {
+        let (k, label) = match (key, g.day) {
             (GroupKey::Day(_), Some(day)) => {
                 let start = rules::bucket_start(scope.period, rules::from_epoch_day(day));
-                (None, start.format("%Y-%m-%d").to_string())
+                (
+                    (None, start.format("%Y-%m-%d").to_string()),
+                    rules::bucket_label(scope.period, start),
+                )
             }
-            (GroupKey::Id(..), _) => (g.id, String::new()),
-            (GroupKey::Text(_), _) => (None, g.text.unwrap_or_else(|| "NONE".into())),
-            _ => (None, "ALL".into()),
+            (GroupKey::Id(..), _) => ((g.id, String::new()), String::new()),
+            _ => {
+                let text = g.text.unwrap_or_else(|| "NONE".into());
+                ((None, text.clone()), text)
+            }
         };
-        let sums = folded.entry(k).or_default();
+        let (_, sums) = folded.entry(k).or_insert((label, Vec::new()));
         sums.resize(g.m.len().max(sums.len()), 0);
         for (s, v) in sums.iter_mut().zip(g.m) {
             *s += v;
@@ -352,7 +356,7 @@ pub(crate) async fn grouped<E: EntityTrait, C: ConnectionTrait>(
     };
     let mut out: Rows = folded
         .into_iter()
-        .map(|((id, text), m)| {
+        .map(|((id, text), (label, m))| {
             let key = match (key, id) {
                 (GroupKey::Id(_, kind), Some(id)) => ReportKey {
                     key: ids::encode(*kind, id).0,
@@ -362,28 +366,50 @@ pub(crate) async fn grouped<E: EntityTrait, C: ConnectionTrait>(
                     key: "NONE".into(),
                     label: "—".into(),
                 },
-                (GroupKey::Day(_), _) => ReportKey {
-                    label: NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                        .map(|d| rules::bucket_label(scope.period, d))
-                        .unwrap_or_default(),
-                    key: text,
-                },
-                _ => ReportKey {
-                    label: text.clone(),
-                    key: text,
-                },
+                _ => ReportKey { key: text, label },
             };
             (key, m)
         })
         .collect();
-    if !matches!(key, GroupKey::Day(_)) {
-        out.sort_by(|a, b| a.0.label.cmp(&b.0.label).then(a.0.key.cmp(&b.0.key)));
-    }
+    in_report_order(&mut out, matches!(key, GroupKey::Day(_)));
     Ok(out)
 }
 
+/// Periods in time order (their keys are first days, `YYYY-MM-DD`), other
+/// rows by what they are called.
+fn in_report_order(rows: &mut Rows, by_period: bool) {
+    if by_period {
+        rows.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+    } else {
+        rows.sort_by(|a, b| a.0.label.cmp(&b.0.label).then(a.0.key.cmp(&b.0.key)));
+    }
+}
+
+/// Several grouped reads of one report joined on their row key: each key
+/// once, the sums of each read side by side (`widths[i]` zeros where read
+/// `i` has no row for it), in report order.
+pub(crate) fn joined(parts: Vec<Rows>, widths: &[usize], by_period: bool) -> Rows {
+    let total: usize = widths.iter().sum();
+    let mut by_key: BTreeMap<String, (ReportKey, Vec<i64>)> = BTreeMap::new();
+    let mut at = 0;
+    for (part, width) in parts.into_iter().zip(widths) {
+        for (key, m) in part {
+            let (_, sums) = by_key
+                .entry(key.key.clone())
+                .or_insert_with(|| (key, vec![0; total]));
+            for (s, v) in sums[at..at + width].iter_mut().zip(m) {
+                *s = v;
+            }
+        }
+        at += width;
+    }
+    let mut out: Rows = by_key.into_values().collect();
+    in_report_order(&mut out, by_period);
+    out
+}
+
 /// Names of stores or staff by id (one statement).
-async fn names_of<C: ConnectionTrait>(
+pub(crate) async fn names_of<C: ConnectionTrait>(
     db: &C,
     kind: NodeKind,
     ids: &[Uuid],
@@ -675,7 +701,7 @@ pub async fn service_report<C: ConnectionTrait>(
         count_if(Condition::all().add(promised).add(kept)),
     ];
     let orders = grouped(db, &scope, q, &orders_key, metrics).await?;
-    let mut csi: HashMap<String, (i64, i64)> = HashMap::new();
+    let mut surveys = Vec::new();
     if let Some(k) = surveys_key.filter(|_| with_csi) {
         let q = scope
             .within(survey_response::Entity::find(), S::StoreId, S::AnsweredAt)
@@ -692,23 +718,14 @@ pub async fn service_report<C: ConnectionTrait>(
             ),
             None => q,
         };
-        for (key, m) in grouped(
-            db,
-            &scope,
-            q,
-            &k,
-            vec![rows(), sum(Expr::cust("ROUND(\"csi\" * 10)"))],
-        )
-        .await?
-        {
-            csi.insert(key.key, (m[0], m[1]));
-        }
+        let metrics = vec![rows(), sum(Expr::cust("ROUND(\"csi\" * 10)"))];
+        surveys = grouped(db, &scope, q, &k, metrics).await?;
     }
-    let mut out: Vec<ServiceRow> = orders
-        .into_iter()
-        .map(|(key, m)| {
-            let (n, tenths) = csi.remove(&key.key).unwrap_or((0, 0));
-            ServiceRow {
+    // A bucket with surveys and no car entry still has its row.
+    Ok(
+        joined(vec![orders, surveys], &[7, 2], by == ReportBy::Period)
+            .into_iter()
+            .map(|(key, m)| ServiceRow {
                 key,
                 car_entries: m[0],
                 delivered: m[1],
@@ -716,29 +733,11 @@ pub async fn service_report<C: ConnectionTrait>(
                 paid_fen: m[3],
                 first_time_fix_rate: rules::rate(m[4], m[1]),
                 on_time_rate: rules::rate(m[6], m[5]),
-                surveys: n,
-                csi: rules::mean1(tenths as f64 / 10.0, n),
-            }
-        })
-        .collect();
-    // Surveys of a bucket with no car entry still count.
-    for (k, (n, tenths)) in csi {
-        out.push(ServiceRow {
-            key: ReportKey {
-                label: k.clone(),
-                key: k,
-            },
-            car_entries: 0,
-            delivered: 0,
-            revenue_fen: 0,
-            paid_fen: 0,
-            first_time_fix_rate: None,
-            on_time_rate: None,
-            surveys: n,
-            csi: rules::mean1(tenths as f64 / 10.0, n),
-        });
-    }
-    Ok(out)
+                surveys: m[7],
+                csi: rules::mean1(m[8] as f64 / 10.0, m[7]),
+            })
+            .collect(),
+    )
 }
 
 // ----------------------------------------------------------- complaints
@@ -885,33 +884,38 @@ pub async fn follow_up_report<C: ConnectionTrait>(
     let scope = scope(db, actor, f).await?;
     let (tasks_key, claims_key) = match by {
         ReportBy::Period => (
-            GroupKey::Day(qualified(task::Entity, T::DueAt)),
+            Some(GroupKey::Day(qualified(task::Entity, T::DueAt))),
             GroupKey::Day(qualified(warranty_claim::Entity, W::CreatedAt)),
         ),
         ReportBy::Store => (
-            GroupKey::Id(Expr::col((task::Entity, T::StoreId)), NodeKind::Store),
+            Some(GroupKey::Id(
+                Expr::col((task::Entity, T::StoreId)),
+                NodeKind::Store,
+            )),
             GroupKey::Id(
                 Expr::col((warranty_claim::Entity, W::StoreId)),
                 NodeKind::Store,
             ),
         ),
         ReportBy::Staff => (
-            GroupKey::Id(Expr::col((task::Entity, T::AssigneeId)), NodeKind::Staff),
+            Some(GroupKey::Id(
+                Expr::col((task::Entity, T::AssigneeId)),
+                NodeKind::Staff,
+            )),
             GroupKey::Id(
                 Expr::col((warranty_claim::Entity, W::CreatedBy)),
                 NodeKind::Staff,
             ),
         ),
+        // Revisit tasks have no model: the claims alone.
         ReportBy::Model => (
-            GroupKey::All,
+            None,
             GroupKey::Text(Expr::col((warranty_claim::Entity, W::Model))),
         ),
         other => return Err(unsupported(other)),
     };
     let done = T::Status.eq("DONE");
-    let tasks = if by == ReportBy::Model {
-        Vec::new()
-    } else {
+    let tasks = if let Some(tasks_key) = tasks_key {
         let q = scope
             .within(task::Entity::find(), T::StoreId, T::DueAt)
             .filter(T::Kind.eq("REVISIT"))
@@ -933,6 +937,8 @@ pub async fn follow_up_report<C: ConnectionTrait>(
             ],
         )
         .await?
+    } else {
+        Vec::new()
     };
     let mut q = scope.within(warranty_claim::Entity::find(), W::StoreId, W::CreatedAt);
     if let Some(m) = &f.model {
@@ -956,17 +962,8 @@ pub async fn follow_up_report<C: ConnectionTrait>(
         ],
     )
     .await?;
-    let mut merged: BTreeMap<String, (ReportKey, [i64; 8])> = BTreeMap::new();
-    for (key, m) in tasks {
-        let e = merged.entry(key.key.clone()).or_insert((key, [0; 8]));
-        e.1[..3].copy_from_slice(&m[..3]);
-    }
-    for (key, m) in claims {
-        let e = merged.entry(key.key.clone()).or_insert((key, [0; 8]));
-        e.1[3..8].copy_from_slice(&m[..5]);
-    }
-    let mut out: Vec<FollowUpRow> = merged
-        .into_values()
+    Ok(joined(vec![tasks, claims], &[3, 5], by == ReportBy::Period)
+        .into_iter()
         .map(|(key, m)| FollowUpRow {
             key,
             revisits_due: m[0],
@@ -979,9 +976,5 @@ pub async fn follow_up_report<C: ConnectionTrait>(
             claim_approval_rate: rules::rate(m[5], m[6]),
             claims_paid_fen: m[7],
         })
-        .collect();
-    if by != ReportBy::Period {
-        out.sort_by(|a, b| a.key.label.cmp(&b.key.label));
-    }
-    Ok(out)
+        .collect())
 }

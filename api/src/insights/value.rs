@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::{
     rules::{self, Period},
-    store::{grouped, rows, scope, sum, GroupKey, ReportFilter, ReportKey},
+    store::{grouped, qualified, rows, scope, sum, GroupKey, ReportFilter, ReportKey},
 };
 use crate::{
     auth::{actor::Reach, Actor},
@@ -225,11 +225,7 @@ pub async fn store_trend<C: ConnectionTrait>(
             .unwrap_or(this_month),
         period: Period::Month,
         store_ids: Some(vec![ids::encode(NodeKind::Store, store)]),
-        dealer_grade: None,
-        city: None,
-        channel: None,
-        grade: None,
-        model: None,
+        ..Default::default()
     };
     // A longer span than a report allows: two reads of at most a year.
     let mut found = std::collections::HashMap::new();
@@ -254,7 +250,7 @@ pub async fn store_trend<C: ConnectionTrait>(
             db,
             &scope,
             q,
-            &GroupKey::Day(format!("\"{}\".\"opened_at\"", "repair_order")),
+            &GroupKey::Day(qualified(repair_order::Entity, R::OpenedAt)),
             vec![
                 rows(),
                 sum(
