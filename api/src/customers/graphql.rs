@@ -21,7 +21,7 @@ use crate::{
     auth::Actor,
     error::ApiResult,
     graphql::{
-        connection::{page_args, to_connection, wants_total, Conn},
+        connection::{nodes_select, page_args, to_connection, wants_total, Conn},
         context::{payload, CtxExt},
         loaders::{
             load_one, CustomerKey, MileageOf, OwnershipOf, PhonesOf, StaffKey, StoreKey,
@@ -140,10 +140,7 @@ impl Customer {
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<CustomerLogEntry>> {
         let args = page_args(after, before, first, last);
-        let ahead = ctx.look_ahead();
-        let authors = ahead.field("nodes").field("staff").exists()
-            || ahead.field("edges").field("node").field("staff").exists();
-        if !authors {
+        if !nodes_select(ctx, "staff") {
             let page = log::page(ctx.db()?, self.0.id, &args, wants_total(ctx)).await?;
             return Ok(to_connection(page, CustomerLogEntry));
         }
@@ -485,13 +482,7 @@ impl CustomerQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<Customer>> {
-        let ahead = ctx.look_ahead();
-        let cars = ahead
-            .field("edges")
-            .field("node")
-            .field("vehicles")
-            .exists()
-            || ahead.field("nodes").field("vehicles").exists();
+        let cars = nodes_select(ctx, "vehicles");
         let mut page = customers::list(
             ctx.db()?,
             ctx.actor()?,

@@ -36,6 +36,14 @@ pub fn wants_total(ctx: &Context<'_>) -> bool {
     ctx.look_ahead().field("totalCount").exists()
 }
 
+/// Whether the client selected `field` on the connection's nodes, through
+/// `nodes` or `edges { node }`: a list that can read it with its rows.
+pub fn nodes_select(ctx: &Context<'_>, field: &str) -> bool {
+    let ahead = ctx.look_ahead();
+    ahead.field("nodes").field(field).exists()
+        || ahead.field("edges").field("node").field(field).exists()
+}
+
 /// Maps a page of rows to a connection of GraphQL objects.
 pub fn to_connection<M, N: OutputType>(page: Page<M>, wrap: impl Fn(M) -> N) -> Conn<N> {
     let mut c = Connection::with_additional_fields(

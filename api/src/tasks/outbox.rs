@@ -611,10 +611,7 @@ pub async fn mark_read<C: ConnectionTrait>(
     ids: &[ID],
     now: DateTime<Utc>,
 ) -> ApiResult<u64> {
-    let uuids: Vec<Uuid> = ids
-        .iter()
-        .filter_map(|i| ids::decode(i, NodeKind::Notification))
-        .collect();
+    let uuids = notification_ids(ids);
     let r = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(now))
         .filter(notification::Column::Id.is_in(uuids))
@@ -623,6 +620,13 @@ pub async fn mark_read<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(r.rows_affected)
+}
+
+/// The notifications named by global ids (others are ignored).
+fn notification_ids(ids: &[ID]) -> Vec<Uuid> {
+    ids.iter()
+        .filter_map(|i| ids::decode(i, NodeKind::Notification))
+        .collect()
 }
 
 /// Puts dead letters of the manager's store back in the queue, to be sent
@@ -636,10 +640,7 @@ pub async fn retry_dead<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> ApiResult<u64> {
     let scope = outbox_scope(actor)?;
-    let uuids: Vec<Uuid> = ids
-        .iter()
-        .filter_map(|i| ids::decode(i, NodeKind::Notification))
-        .collect();
+    let uuids = notification_ids(ids);
     let r = notification::Entity::update_many()
         .col_expr(
             notification::Column::Status,
