@@ -18,6 +18,7 @@ pub mod insights;
 pub mod labels;
 pub mod org;
 pub mod paging;
+pub mod rows;
 pub mod sales;
 pub mod seed;
 pub mod seed_history;

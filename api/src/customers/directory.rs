@@ -132,13 +132,12 @@ async fn joined_to_cars<C: ConnectionTrait>(
     select: Select<customer::Entity>,
     order: Order,
 ) -> Result<Vec<(customer::Model, Vec<vehicle::Model>)>, sea_orm::DbErr> {
-    let rows = select
+    let select = select
         .join(JoinType::LeftJoin, owned_vehicles().rev())
         .select_also(vehicle::Entity)
         .order_by(customer::Column::Id, order)
-        .order_by_asc(vehicle::Column::Id)
-        .all(db)
-        .await?;
+        .order_by_asc(vehicle::Column::Id);
+    let rows = crate::rows::all_also(db, select).await?;
     let mut out: Vec<(customer::Model, Vec<vehicle::Model>)> = Vec::new();
     for (c, v) in rows {
         match out.last_mut() {

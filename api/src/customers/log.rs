@@ -110,9 +110,11 @@ pub async fn page_with_staff<C: ConnectionTrait>(
         |(m, _): &(customer_log::Model, Option<staff::Model>)| cursor(m),
         want_total,
         |q| {
-            q.join(JoinType::LeftJoin, author.into())
-                .select_also(staff::Entity)
-                .all(db)
+            crate::rows::all_also(
+                db,
+                q.join(JoinType::LeftJoin, author.into())
+                    .select_also(staff::Entity),
+            )
         },
     )
     .await

@@ -3,11 +3,11 @@ use std::collections::HashMap;
 
 use async_graphql::{InputObject, ID};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entity::{customer, staff, task, task_reminder, vehicle};
+use entity::{customer, staff, task, task_reminder, vehicle, ByPosition};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait, OnConflict},
+    sea_query::{Asterisk, Expr, ExprTrait, OnConflict, Query},
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, JoinType,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Iterable, JoinType,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
@@ -28,6 +28,7 @@ use crate::{
     ids::{self, NodeKind},
     org::{rules::StoreSettings, store as org},
     paging::{self, Cursor, Keys, Page, PageArgs},
+    rows,
 };
 
 const LIVE: [&str; 2] = ["OPEN", "OVERDUE"];
@@ -1245,33 +1246,56 @@ pub async fn my_day<C: ConnectionTrait>(
     let horizon = rules::day_end(tz, today + Duration::days(upcoming_days.clamp(0, 60)));
     // Each task with its customer (if the actor may see them) and its
     // vehicle (if that customer owns it, so visible too): one statement.
-    let scope = actor.clone();
-    let about = task::Entity::belongs_to(customer::Entity)
-        .from(task::Column::CustomerId)
-        .to(customer::Column::Id)
-        .on_condition(move |_, _| customers::visible(&scope));
-    let car = task::Entity::belongs_to(vehicle::Entity)
-        .from(task::Column::VehicleId)
-        .to(vehicle::Column::Id)
-        .on_condition(|_, _| {
-            Condition::all()
-                .add(
-                    Expr::col((vehicle::Entity, vehicle::Column::OwnerId))
-                        .equals((customer::Entity, customer::Column::Id)),
-                )
-                .add(customer::Column::MergedIntoId.is_null())
-        });
     let mut q = task::Entity::find()
         .filter(mine(actor))
         .filter(task::Column::Status.is_in(LIVE))
         .filter(task::Column::DueAt.lte(horizon))
-        .join(JoinType::LeftJoin, about.into())
-        .join(JoinType::LeftJoin, car.into())
         .select_also(customer::Entity)
         .order_by_asc(task::Column::DueAt)
         .order_by_asc(task::Column::Id)
         .limit(MY_DAY_LIMIT * 3)
         .into_query();
+    let about = Condition::all()
+        .add(
+            Expr::col((customer::Entity, customer::Column::Id))
+                .equals((task::Entity, task::Column::CustomerId)),
+        )
+        .add(customers::visible(actor));
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres {
+        // Looked up by key for each task. As a plain join, the generic
+        // plan hashed the consultant's whole book (500 customers at 1 M)
+        // to find the few the day's tasks are about; `LIMIT 1` keeps the
+        // planner from turning the lateral back into that join.
+        let one = Query::select()
+            .column(Asterisk)
+            .from(customer::Entity)
+            .cond_where(about)
+            .limit(1)
+            .to_owned();
+        q.join_lateral(
+            JoinType::LeftJoin,
+            one,
+            customer::Entity,
+            Expr::cust("TRUE"),
+        );
+    } else {
+        q.join(JoinType::LeftJoin, customer::Entity, about);
+    }
+    q.join(
+        JoinType::LeftJoin,
+        vehicle::Entity,
+        Condition::all()
+            .add(
+                Expr::col((vehicle::Entity, vehicle::Column::Id))
+                    .equals((task::Entity, task::Column::VehicleId)),
+            )
+            .add(
+                Expr::col((vehicle::Entity, vehicle::Column::OwnerId))
+                    .equals((customer::Entity, customer::Column::Id)),
+            )
+            .add(customer::Column::MergedIntoId.is_null()),
+    );
     // The vehicle's columns beside the task's (A_) and the customer's (B_).
     for col in vehicle::Column::iter() {
         q.expr_as(
@@ -1279,9 +1303,7 @@ pub async fn my_day<C: ConnectionTrait>(
             sea_orm::sea_query::Alias::new(format!("C_{}", sea_orm::IdenStatic::as_str(&col))),
         );
     }
-    let rows = db
-        .query_all_raw(db.get_database_backend().build(&q))
-        .await?;
+    let rows = db.query_all_raw(backend.build(&q)).await?;
     let mut day = MyDay {
         overdue: Vec::new(),
         due_today: Vec::new(),
@@ -1289,12 +1311,19 @@ pub async fn my_day<C: ConnectionTrait>(
         customers: Vec::new(),
         vehicles: Vec::new(),
     };
+    let (at_customer, at_vehicle) = (
+        <task::Model as ByPosition>::WIDTH,
+        <task::Model as ByPosition>::WIDTH + <customer::Model as ByPosition>::WIDTH,
+    );
     for r in rows {
-        let t = task::Model::from_query_result(&r, "A_")?;
-        day.customers
-            .extend(customer::Model::from_query_result_optional(&r, "B_")?);
+        let t = rows::model_at::<task::Entity>(&r, 0, "A_")?;
+        day.customers.extend(rows::optional_at::<customer::Entity>(
+            &r,
+            at_customer,
+            "B_",
+        )?);
         day.vehicles
-            .extend(vehicle::Model::from_query_result_optional(&r, "C_")?);
+            .extend(rows::optional_at::<vehicle::Entity>(&r, at_vehicle, "C_")?);
         let section = if t.status == TaskStatus::Overdue.as_str() || t.due_at < now {
             &mut day.overdue
         } else if t.due_at <= end_today {
