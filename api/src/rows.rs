@@ -51,6 +51,36 @@ where
         .collect()
 }
 
+/// What `select.all(db)` gives, read by position, with the rows of one
+/// `E` (consecutive, as the select's order puts them) gathered into one
+/// entry: each `E` is read once, however many `F` rows it is joined to.
+pub async fn all_grouped<E, F, C>(
+    db: &C,
+    select: SelectTwo<E, F>,
+) -> Result<Vec<(E::Model, Vec<F::Model>)>, DbErr>
+where
+    E: EntityTrait,
+    F: EntityTrait,
+    E::Model: ByPosition,
+    F::Model: ByPosition,
+    C: ConnectionTrait,
+{
+    let rows = db
+        .query_all_raw(select.build(db.get_database_backend()))
+        .await?;
+    let at = <E::Model as ByPosition>::WIDTH;
+    let mut out: Vec<(E::Model, Vec<F::Model>)> = Vec::new();
+    for r in &rows {
+        let other = optional_at::<F>(r, at, "B_")?;
+        let key = <E::Model as ByPosition>::key_at(r, 0)?;
+        match out.last_mut() {
+            Some((last, others)) if key.as_ref() == Some(last.key()) => others.extend(other),
+            _ => out.push((model_at::<E>(r, 0, "A_")?, other.into_iter().collect())),
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(debug_assertions)]
 fn check_names<E: EntityTrait>(row: &QueryResult, at: usize, prefix: &str) {
     use sea_orm::{IdenStatic, Iterable};

@@ -9,8 +9,15 @@
 /// themselves through [`by_position!`], which implements this from the
 /// same field list sea-orm derives its columns from, in the same order.
 pub trait ByPosition: Sized {
+    /// The model's key (its first column).
+    type Key: PartialEq;
     /// How many columns the model takes in a row.
     const WIDTH: usize;
+    /// The key of the model whose columns start at `at`, without reading
+    /// the rest (`None`: a left join found nothing).
+    fn key_at(row: &sea_orm::QueryResult, at: usize) -> Result<Option<Self::Key>, sea_orm::DbErr>;
+    /// The model's own key.
+    fn key(&self) -> &Self::Key;
     /// The model whose columns start at `at`.
     fn at(row: &sea_orm::QueryResult, at: usize) -> Result<Self, sea_orm::DbErr>;
     /// The same, or `None` when its key (the first column) is NULL: a left
@@ -39,7 +46,19 @@ macro_rules! by_position {
         }
 
         impl $crate::ByPosition for Model {
+            type Key = $kty;
             const WIDTH: usize = 1 + [$(stringify!($field)),*].len();
+
+            fn key_at(
+                row: &sea_orm::QueryResult,
+                at: usize,
+            ) -> Result<Option<$kty>, sea_orm::DbErr> {
+                row.try_get_by_index::<Option<$kty>>(at)
+            }
+
+            fn key(&self) -> &$kty {
+                &self.$key
+            }
 
             #[allow(unused_assignments)]
             fn at(
@@ -60,7 +79,7 @@ macro_rules! by_position {
                 row: &sea_orm::QueryResult,
                 at: usize,
             ) -> Result<Option<Self>, sea_orm::DbErr> {
-                match row.try_get_by_index::<Option<$kty>>(at)? {
+                match Self::key_at(row, at)? {
                     None => Ok(None),
                     Some(_) => Self::at(row, at).map(Some),
                 }

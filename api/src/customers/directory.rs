@@ -137,15 +137,7 @@ async fn joined_to_cars<C: ConnectionTrait>(
         .select_also(vehicle::Entity)
         .order_by(customer::Column::Id, order)
         .order_by_asc(vehicle::Column::Id);
-    let rows = crate::rows::all_also(db, select).await?;
-    let mut out: Vec<(customer::Model, Vec<vehicle::Model>)> = Vec::new();
-    for (c, v) in rows {
-        match out.last_mut() {
-            Some((last, cars)) if last.id == c.id => cars.extend(v),
-            _ => out.push((c, v.into_iter().collect())),
-        }
-    }
-    Ok(out)
+    crate::rows::all_grouped(db, select).await
 }
 
 /// `find` with the customer's vehicles read in the same statement (a

@@ -75,10 +75,7 @@ impl Primed {
         AppLoader: Loader<K>,
     {
         let all = self.0.lock().ok();
-        let kept = all
-            .as_ref()
-            .and_then(|a| a.get(&TypeId::of::<K>()))
-            .and_then(|m| m.downcast_ref::<HashMap<K, Value<K>>>());
+        let kept = all.as_ref().and_then(|a| Self::kept::<K>(a));
         let mut found = HashMap::new();
         let mut rest = Vec::new();
         for k in keys {
@@ -91,6 +88,23 @@ impl Primed {
         }
         (found, rest)
     }
+
+    /// The value kept for one key.
+    fn get<K: Key>(&self, key: &K) -> Option<Value<K>>
+    where
+        AppLoader: Loader<K>,
+    {
+        let all = self.0.lock().ok()?;
+        Self::kept::<K>(&all)?.get(key).cloned()
+    }
+
+    fn kept<K: Key>(all: &HashMap<TypeId, Box<dyn Any + Send>>) -> Option<&HashMap<K, Value<K>>>
+    where
+        AppLoader: Loader<K>,
+    {
+        all.get(&TypeId::of::<K>())?
+            .downcast_ref::<HashMap<K, Value<K>>>()
+    }
 }
 
 /// One value through the request's loader, straight from what was primed
@@ -102,8 +116,7 @@ pub async fn load_one<K: Key>(
 where
     AppLoader: Loader<K, Error = async_graphql::Error>,
 {
-    let (mut found, _) = loader.loader().primed.split(&[key]);
-    if let Some(v) = found.remove(&key) {
+    if let Some(v) = loader.loader().primed.get(&key) {
         return Ok(Some(v));
     }
     loader.load_one(key).await
