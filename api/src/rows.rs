@@ -26,31 +26,6 @@ where
     E::Model::optional_at(row, at)
 }
 
-/// What `select.all(db)` gives, read by position.
-pub async fn all_also<E, F, C>(
-    db: &C,
-    select: SelectTwo<E, F>,
-) -> Result<Vec<(E::Model, Option<F::Model>)>, DbErr>
-where
-    E: EntityTrait,
-    F: EntityTrait,
-    E::Model: ByPosition,
-    F::Model: ByPosition,
-    C: ConnectionTrait,
-{
-    let rows = db
-        .query_all_raw(select.build(db.get_database_backend()))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                model_at::<E>(r, 0, "A_")?,
-                optional_at::<F>(r, <E::Model as ByPosition>::WIDTH, "B_")?,
-            ))
-        })
-        .collect()
-}
-
 /// What `select.all(db)` gives, read by position, with the rows of one
 /// `E` (consecutive, as the select's order puts them) gathered into one
 /// entry: each `E` is read once, however many `F` rows it is joined to.

@@ -109,12 +109,15 @@ pub async fn page_with_staff<C: ConnectionTrait>(
         args,
         |(m, _): &(customer_log::Model, Option<staff::Model>)| cursor(m),
         want_total,
-        |q| {
-            crate::rows::all_also(
+        |q| async move {
+            // An entry has one author at most: its "group" is that author.
+            let rows = crate::rows::all_grouped(
                 db,
                 q.join(JoinType::LeftJoin, author.into())
                     .select_also(staff::Entity),
             )
+            .await?;
+            Ok(rows.into_iter().map(|(e, mut by)| (e, by.pop())).collect())
         },
     )
     .await
