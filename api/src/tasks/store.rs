@@ -1303,7 +1303,7 @@ pub async fn my_day<C: ConnectionTrait>(
             sea_orm::sea_query::Alias::new(format!("C_{}", sea_orm::IdenStatic::as_str(&col))),
         );
     }
-    let rows = db.query_all_raw(backend.build(&q)).await?;
+    let found = db.query_all_raw(backend.build(&q)).await?;
     let mut day = MyDay {
         overdue: Vec::new(),
         due_today: Vec::new(),
@@ -1315,7 +1315,7 @@ pub async fn my_day<C: ConnectionTrait>(
         <task::Model as ByPosition>::WIDTH,
         <task::Model as ByPosition>::WIDTH + <customer::Model as ByPosition>::WIDTH,
     );
-    for r in rows {
+    for r in found {
         let t = rows::model_at::<task::Entity>(&r, 0, "A_")?;
         day.customers.extend(rows::optional_at::<customer::Entity>(
             &r,
